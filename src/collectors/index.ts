@@ -1,0 +1,17 @@
+/**
+ * The one registry of collectors. Order matters only through each collector's `after`.
+ */
+import type { Collector } from '../types.js';
+import { fileCollector } from './file/index.js';
+import { conffileCollector } from './conffile/index.js';
+// collectors: add new imports above this line
+
+export const COLLECTORS: readonly Collector[] = [
+  fileCollector,
+  conffileCollector,
+  // registry: add new collectors above this line
+];
+
+export function collectorByName(name: string): Collector | undefined {
+  return COLLECTORS.find((c) => c.name === name);
+}

@@ -1,0 +1,60 @@
+/**
+ * Option schemas of the sections of the main configuration file (the Python tool's
+ * `syschangemon.conf`). Collector sections are declared by the collectors themselves.
+ */
+import type { OptionSchema } from '../types.js';
+
+export const MAIN_SECTION = 'syschangemon';
+
+export const CORE_SECTIONS: Record<string, OptionSchema> = {
+  syschangemon: {
+    debug: { type: 'bool', default: false, description: 'Debug output, as --debug.' },
+    plugin_dir: { type: 'string', default: '', description: 'Accepted for compatibility; external plugins are not loaded.' },
+    plugin_config_dir: { type: 'string', default: 'plugins.d', description: 'Directory of the collectors\' config files, relative to this file.' },
+    template_dir: { type: 'string', default: '', description: 'Directory whose templates override the bundled ones by name.' },
+    session_keep: { type: 'int', default: 24, description: 'Sessions kept by cleanup (at least 2).', check: (v) => ((v as number) >= 2 ? undefined : 'expected a number of at least 2') },
+    report_keep: { type: 'int', default: 24, description: 'Reports kept by cleanup (at least 1).', check: (v) => ((v as number) >= 1 ? undefined : 'expected a number of at least 1') },
+    mail_handler: { type: 'string', default: 'smtp', choices: ['smtp', 'sendmail'], description: 'How reports are mailed.' },
+    max_changes: { type: 'int', default: 500, description: 'Changes shown in full in a mailed report; the rest are counted.' },
+    hostname: { type: 'string', default: '', description: 'Name of this host in reports (default: the system\'s).' },
+  },
+  storage: {
+    enable_plugin: { type: 'bool', default: true, description: 'Accepted for compatibility (storage is always on).' },
+    dir: { type: 'string', default: '/var/lib/syschangemon/storage', description: 'Directory of db.sqlite (mode 0700).' },
+  },
+  'mail.smtp': {
+    to_addr: { type: 'string', default: '', description: 'Recipients, comma separated.' },
+    cc: { type: 'string', default: '', description: 'Cc recipients, comma separated.' },
+    bcc: { type: 'string', default: '', description: 'Bcc recipients, comma separated.' },
+    from: { type: 'string', default: '', description: 'Sender address (default: syschangemon@<hostname>).' },
+    subject: { type: 'string', default: 'syschangemon report for {{ hostname }}', description: 'Subject template.' },
+    subject_prefix: { type: 'string', default: '', description: 'Prefix prepended to the subject.' },
+    host: { type: 'string', default: 'localhost', description: 'SMTP server.' },
+    port: { type: 'int', default: 25, description: 'SMTP port.' },
+    timeout: { type: 'duration', default: 30, description: 'SMTP timeout.' },
+    ssl: { type: 'bool', default: false, description: 'Implicit TLS (usually port 465).' },
+    tls: { type: 'bool', default: false, description: 'Require STARTTLS.' },
+    tls_verify: { type: 'bool', default: true, description: 'Verify the server certificate.' },
+    auth: { type: 'bool', default: false, description: 'Authenticate with username and password.' },
+    username: { type: 'string', default: '', description: 'SMTP user.' },
+    password: { type: 'string', default: '', description: 'SMTP password (keep this file mode 0600).' },
+    sendmail_path: { type: 'string', default: '/usr/sbin/sendmail', description: 'sendmail binary for mail_handler = sendmail.' },
+  },
+  'log.logging': {
+    file: { type: 'string', default: 'none', description: 'Log file, or none.' },
+    level: { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'warning', 'error', 'fatal'], description: 'Lowest level logged.' },
+    to_console: { type: 'bool', default: true, description: 'Log warnings and errors to stderr.' },
+    rotate: { type: 'bool', default: false, description: 'Rotate the log file at max_bytes.' },
+    max_bytes: { type: 'size', default: 512000, description: 'Size at which the log file is rotated.' },
+    max_files: { type: 'int', default: 4, description: 'Rotated log files kept.' },
+  },
+  'log.syslog': {
+    enabled: { type: 'bool', default: false, description: 'Send a run summary to syslog.' },
+    facility: { type: 'string', default: 'daemon', description: 'Syslog facility.' },
+    tag: { type: 'string', default: 'syschangemon', description: 'Syslog tag (APP-NAME).' },
+    per_change: { type: 'bool', default: false, description: 'Also one line per change.' },
+    method: { type: 'string', default: 'auto', choices: ['auto', 'logger', 'stderr'], description: 'logger(1), or stderr with <N> prefixes (systemd); auto picks stderr under systemd.' },
+    server: { type: 'string', default: '', description: 'Send to this host:port with logger --server instead of /dev/log.' },
+    protocol: { type: 'string', default: 'udp', choices: ['udp', 'tcp'], description: 'Protocol for server.' },
+  },
+};

@@ -1,0 +1,71 @@
+/**
+ * The report as stored and rendered. Its JSON form (`print-report --format json`) is the
+ * contract in DESIGN.md; the optional parts are added by collectors' report hooks.
+ */
+import type { AttrValue } from '../types.js';
+
+export interface SessionRef {
+  uuid: string;
+  started_at: string;
+  finished_at: string | null;
+  item_count: number;
+}
+
+export interface AttributeChange {
+  old: AttrValue | undefined;
+  new: AttrValue | undefined;
+}
+
+export type ChangeKind = 'added' | 'removed' | 'changed';
+
+export interface LoginSession {
+  user: string;
+  line: string;
+  host: string;
+  /** ISO-8601. */
+  login: string;
+  /** ISO-8601, or null while still logged in. */
+  logout: string | null;
+}
+
+export interface ReportChange {
+  key: string;
+  plugin: string;
+  change: ChangeKind;
+  attributes: Record<string, AttributeChange>;
+  /** Unified diff of kept contents, absent when none is kept. */
+  diff?: string;
+  /** Why no diff is shown although the content changed (e.g. "content not stored: private key"). */
+  note?: string;
+  /** Package whose operation explains this change (see the packages collector). */
+  explained_by?: string;
+  /** Login sessions open when the thing changed (by its new ctime/mtime). */
+  logins?: LoginSession[];
+}
+
+export interface ComplianceTransition {
+  profile: string;
+  rule: string;
+  title: string;
+  severity: string;
+  old: string | null;
+  new: string | null;
+}
+
+export interface Report {
+  uuid: string;
+  created_at: string;
+  hostname: string;
+  old_session: SessionRef;
+  new_session: SessionRef;
+  summary: { added: number; removed: number; changed: number; errors: number; explained?: number };
+  changes: ReportChange[];
+  logins: LoginSession[];
+  errors: { key: string; message: string }[];
+  /** Collector notes of the new session (e.g. "wtmp: /var/log/wtmp does not exist"). */
+  notes?: string[];
+  /** Compliance rules whose result changed (scap collector). */
+  compliance?: ComplianceTransition[];
+  /** Package operations between the sessions (packages collector). */
+  packages?: { name: string; arch: string; change: ChangeKind; old: string | null; new: string | null; explained: number }[];
+}

@@ -1,0 +1,135 @@
+/**
+ * The contracts every part of syschangemon is written against: items, collectors and the
+ * context a collector writes into. Collectors never touch SQLite or the console; they hand
+ * items and per-item errors to a {@link CollectContext}.
+ */
+
+/** An attribute value. Counts and sizes are numbers, modes and times strings. */
+export type AttrValue = string | number | boolean | null;
+
+/** Named attributes of an item, e.g. `{ type: "file", mode: "0644", size: 12 }`. */
+export type Attributes = Record<string, AttrValue>;
+
+/**
+ * One collected thing. `key` is URL-like and unique within a session
+ * (`file:///etc/hosts`, `command://ip_route`); see `src/keys.ts` for the exact encoding.
+ */
+export interface Item {
+  key: string;
+  attributes: Attributes;
+  /**
+   * Text contents kept for unified diffs, by name (`content` for conffiles, `stdout` and
+   * `stderr` for commands). Stored once per distinct text.
+   */
+  contents?: Record<string, string>;
+  /**
+   * Contents already stored, by name → sha256 of the text (see `CollectContext.hasContent`),
+   * so an unchanged text need not be read or passed again.
+   */
+  contentRefs?: Record<string, string>;
+  /** Set when the thing could not be (fully) collected; the item still carries what was read. */
+  error?: string;
+}
+
+/** A previously stored item, as a collector can ask for it (e.g. to reuse a hash). */
+export interface StoredItem {
+  key: string;
+  plugin: string;
+  attributes: Attributes;
+  /** Content name → sha256 of the stored text. */
+  contentHashes: Record<string, string>;
+  error: string | null;
+}
+
+/** What a collector gets while it runs. */
+export interface CollectContext {
+  /** The collector's own name (also the item's `plugin`). */
+  readonly plugin: string;
+  /** Record one item. A key seen twice in a session keeps the first and logs a warning. */
+  add(item: Item): void;
+  /** Record an item that could not be collected at all. */
+  error(key: string, message: string): void;
+  /** The item with this key in the previous complete session, if any. */
+  previous(key: string): StoredItem | undefined;
+  /** Items another collector already added in this session (e.g. conffile reads file's). */
+  sessionItems(plugin: string): Iterable<StoredItem>;
+  /** Whether a text with this sha256 is already stored (so it need not be read again). */
+  hasContent(sha256: string): boolean;
+  /**
+   * Keep every item this collector had in the previous session unchanged (e.g. compliance
+   * results between full evaluations). Items added in this run replace the carried ones.
+   */
+  carryPrevious(filter?: (item: StoredItem) => boolean): number;
+  /** A note for the report (e.g. "wtmp: /var/log/wtmp does not exist"). */
+  note(message: string): void;
+  /** Debug logging (shown with --debug). */
+  debug(message: string): void;
+  /** Progress for an interactive terminal: units done, optional total. */
+  progress(done: number, total?: number): void;
+  /** Start time of the previous complete session (ISO), if any. */
+  readonly previousSessionStartedAt: string | undefined;
+}
+
+/** Declares one config option a collector accepts. */
+export interface OptionSpec {
+  type: 'string' | 'int' | 'bool' | 'list' | 'duration' | 'size';
+  default?: unknown;
+  description: string;
+  /** Accept every key starting with this name followed by a dot (e.g. `command.` keys). */
+  prefix?: boolean;
+  /** For `list`: split on lines only (the default: glob lists), or on commas and lines. */
+  separator?: 'lines' | 'commas';
+  /** Allowed values for strings. */
+  choices?: readonly string[];
+  /** Validate a parsed value; return an error text ("expected …") or undefined. */
+  check?: (value: unknown) => string | undefined;
+}
+
+export type OptionSchema = Record<string, OptionSpec>;
+
+/** Parsed options of a collector: keys as in the config file. */
+export type Options = Record<string, unknown>;
+
+/** A collector plugin. */
+export interface Collector {
+  /** Name: config section, file `plugins.d/<name>.conf` and key scheme. */
+  readonly name: string;
+  /** One line for `--help` and the docs. */
+  readonly description: string;
+  /** The options it accepts besides `enable_plugin`. */
+  readonly options: OptionSchema;
+  /** Collectors whose items this one reads with `sessionItems` (run after them). */
+  readonly after?: readonly string[];
+  /**
+   * Validate options (already type-checked against `options`) before any session is written.
+   * Throw a `ConfigError` for a bad value.
+   */
+  init?(options: Options, env: CollectorEnv): void | Promise<void>;
+  /** Collect into the context. A thrown error becomes one error item; other collectors go on. */
+  collect(ctx: CollectContext, options: Options): Promise<void>;
+  /**
+   * Enrich a report after the differ built it (logins, compliance transitions, package
+   * attribution). Runs for enabled collectors in registry order; must not throw for bad data.
+   */
+  enrichReport?(ctx: ReportHookContext, options: Options): void;
+}
+
+/** What a collector's report hook gets. */
+export interface ReportHookContext {
+  /** The report being built; changes, summary and errors are filled in. Mutate in place. */
+  report: import('./core/report-model.js').Report;
+  /** Items of a plugin in the new session. */
+  newItems(plugin: string): Iterable<StoredItem>;
+  /** Items of a plugin in the old session. */
+  oldItems(plugin: string): Iterable<StoredItem>;
+  /** A stored text by its sha256, if kept. */
+  content(sha256: string): string | undefined;
+}
+
+/** What `init` may know about the run. */
+export interface CollectorEnv {
+  /** Directory of the main config file. */
+  configDir: string;
+  /** Storage directory (state a collector may keep beside the database). */
+  stateDir: string;
+}
