@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/**
+ * Entry point: parses the command line, runs one command, maps errors to one line on stderr
+ * and an exit code (0 success, 1 failure, 2 usage/configuration, 75 lock held).
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { COMMANDS } from './commands/index.js';
+import type { CommandSpec } from './commands/command.js';
+import { App, type GlobalArgs } from './core/app.js';
+import { programVersion } from './core/paths.js';
+import { EXIT_FAILURE, EXIT_USAGE, messageOf, SysError } from './errors.js';
+import './wiring.js';
+
+// `syschangemon … | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`syschangemon: ${message}\n`);
+  process.exit(code);
+}
+
+async function execute(spec: CommandSpec, argv: GlobalArgs & Record<string, unknown>): Promise<number> {
+  if (argv.format !== undefined && !(spec.formats ?? []).includes(argv.format)) {
+    const allowed = spec.formats?.length ? spec.formats.join(', ') : 'none';
+    fail(`${spec.name}: unknown --format '${argv.format}' (expected: ${allowed})`, EXIT_USAGE);
+  }
+  let app: App | undefined;
+  try {
+    app = new App(argv);
+    const code = await spec.run(app, argv);
+    return typeof code === 'number' ? code : 0;
+  } catch (err) {
+    if (argv.debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (err instanceof SysError) fail(err.message, err.exitCode);
+    return fail(messageOf(err), EXIT_FAILURE);
+  } finally {
+    app?.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let exitCode = 0;
+  let cli = yargs(argv)
+    .scriptName('syschangemon')
+    .usage('usage: syschangemon <command> [options]\n\nSystem change monitor')
+    .option('config', { alias: 'c', type: 'string', describe: 'main config file or directory (default: $SYSCHANGEMON_CONFIG, /etc/syschangemon/syschangemon.conf, else the bundled sample)', global: true })
+    .option('debug', { type: 'boolean', describe: 'toggle debug output', global: true })
+    .option('quiet', { type: 'boolean', describe: 'suppress all output but errors', global: true })
+    .option('skip-empty-mail', { alias: 's', type: 'boolean', describe: 'skip email sending if report contains no differences', global: true })
+    .option('html', { alias: 't', type: 'boolean', describe: 'prefer HTML output when possible', global: true })
+    .option('report-uuid', { alias: 'r', type: 'string', describe: 'choose report by uuid (instead of most recent)', global: true })
+    .option('old-session-uuid', { alias: 'o', type: 'string', describe: 'choose the old session by uuid (instead of second most recent)', global: true })
+    .option('session-uuid', { alias: 'u', type: 'string', describe: 'choose the (new) session by uuid (instead of most recent)', global: true })
+    .option('format', { type: 'string', describe: 'output format: text|html|json (print-report, list-*), csv|json (export)', global: true })
+    .version('version', 'show version information and exit', programVersion())
+    .alias('version', 'V')
+    .help('help', 'show this help message and exit')
+    .alias('help', 'h')
+    .strict()
+    .recommendCommands()
+    .demandCommand(1, 'a command is required')
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) fail(messageOf(err), err instanceof SysError ? err.exitCode : EXIT_FAILURE);
+      fail(`${msg}; see 'syschangemon --help'`, EXIT_USAGE);
+    });
+  for (const spec of COMMANDS) {
+    cli = cli.command(
+      spec.name,
+      spec.describe + (spec.formats ? ` [--format ${spec.formats.join('|')}]` : ''),
+      (y) => {
+        for (const [name, def] of Object.entries(spec.options ?? {})) y.option(name, def);
+        return y;
+      },
+      async (argv) => {
+        exitCode = await execute(spec, argv as unknown as GlobalArgs & Record<string, unknown>);
+      },
+    );
+  }
+  await cli.parseAsync();
+  process.exitCode = exitCode;
+}
+
+main(hideBin(process.argv)).catch((err: unknown) => {
+  fail(messageOf(err), EXIT_FAILURE);
+});

@@ -1,0 +1,34 @@
+/**
+ * The shape of a command: one file per command under src/commands/, registered in index.ts.
+ */
+import type { App, GlobalArgs } from '../core/app.js';
+
+export interface OptionDef {
+  type: 'string' | 'boolean' | 'number';
+  describe: string;
+  choices?: readonly string[];
+  alias?: string;
+  default?: unknown;
+}
+
+export interface CommandSpec {
+  name: string;
+  describe: string;
+  /** Options of this command only (the global ones are declared once in src/cli.ts). */
+  options?: Record<string, OptionDef>;
+  /** Allowed values of --format for this command (first is the default). */
+  formats?: readonly string[];
+  /** Runs the command; returns the exit code (0 when undefined). */
+  run(app: App, args: GlobalArgs & Record<string, unknown>): Promise<number | void> | number | void;
+}
+
+/** Write to stdout; a closed pipe (`| head`) ends the program quietly. */
+export function out(text: string): void {
+  process.stdout.write(text);
+}
+
+/** Choose the --format value for a command. */
+export function formatOf(spec: CommandSpec, args: GlobalArgs): string {
+  const formats = spec.formats ?? ['text'];
+  return args.format ?? formats[0]!;
+}

@@ -1,0 +1,43 @@
+import { stringify } from 'csv-stringify/sync';
+import { sessionRef } from '../core/report.js';
+import { toStoredItem } from '../store/store.js';
+import type { CommandSpec } from './command.js';
+import { out } from './command.js';
+import { notFound } from '../errors.js';
+
+/** Neutralise a cell a spreadsheet would run as a formula (CSV injection). */
+export function safeCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const s = typeof value === 'string' ? value : String(value);
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+
+export const exportCommand: CommandSpec = {
+  name: 'export',
+  describe: 'export system state stored in session as CSV or JSON (default: most recent session)',
+  formats: ['csv', 'json'],
+  run(app, args) {
+    const store = app.db(true);
+    const session = args.sessionUuid ? store.sessionByUuid(args.sessionUuid) : store.latestSession();
+    if (!session) throw notFound("no complete session yet: run 'syschangemon collect' first");
+    if (args.format === 'json') {
+      out(`{\n  "session": ${JSON.stringify(sessionRef(session))},\n  "items": [`);
+      let first = true;
+      for (const row of store.sessionItems(session)) {
+        const item = toStoredItem(row);
+        out(`${first ? '\n' : ',\n'}    ${JSON.stringify({ key: item.key, plugin: item.plugin, attributes: item.attributes, contents: item.contentHashes, error: item.error })}`);
+        first = false;
+      }
+      out(first ? ']\n}\n' : '\n  ]\n}\n');
+      return;
+    }
+    const names = store.attributeNames(session).sort();
+    const header = ['key', 'plugin', ...names, 'error'];
+    out(stringify([header]));
+    for (const row of store.sessionItems(session)) {
+      const item = toStoredItem(row);
+      const cells = [item.key, item.plugin, ...names.map((n) => item.attributes[n]), item.error];
+      out(stringify([cells.map(safeCell)]));
+    }
+  },
+};

@@ -1,0 +1,27 @@
+/**
+ * The one registry of commands, in the order `--help` lists them.
+ */
+import { cleanupCommand } from './cleanup.js';
+import { collectCommand } from './collect.js';
+import type { CommandSpec } from './command.js';
+import { diffCommand } from './diff.js';
+import { exportCommand } from './export.js';
+import { listReportsCommand } from './list-reports.js';
+import { listSessionsCommand } from './list-sessions.js';
+import { printReportCommand } from './print-report.js';
+import { resetCommand } from './reset.js';
+import { runCommand } from './run.js';
+// commands: add new imports above this line
+
+export const COMMANDS: readonly CommandSpec[] = [
+  cleanupCommand,
+  collectCommand,
+  diffCommand,
+  exportCommand,
+  listReportsCommand,
+  listSessionsCommand,
+  printReportCommand,
+  resetCommand,
+  runCommand,
+  // registry: add new commands above this line
+];

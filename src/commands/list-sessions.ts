@@ -1,0 +1,29 @@
+import type { CommandSpec } from './command.js';
+import { out } from './command.js';
+import { table } from './table.js';
+
+export const listSessionsCommand: CommandSpec = {
+  name: 'list-sessions',
+  describe: 'list sessions stored in database',
+  formats: ['text', 'json'],
+  run(app, args) {
+    const rows = app.db(true).sessions();
+    if (args.format === 'json') {
+      const list = rows.map((s) => ({
+        uuid: s.uuid,
+        hostname: s.hostname,
+        started_at: s.started_at,
+        finished_at: s.finished_at,
+        item_count: s.item_count,
+        error_count: s.error_count,
+      }));
+      out(`${JSON.stringify(list, null, 2)}\n`);
+      return;
+    }
+    if (rows.length === 0) {
+      out('no sessions yet\n');
+      return;
+    }
+    out(table(['uuid', 'started', 'finished', 'items', 'errors'], rows.map((s) => [s.uuid, s.started_at, s.finished_at ?? '', String(s.item_count), String(s.error_count)])));
+  },
+};

@@ -1,0 +1,31 @@
+import type { CommandSpec } from './command.js';
+import { out } from './command.js';
+import { printReport } from './print-report.js';
+
+/** Steps that join `run` after print-report (the email step registers itself here). */
+export const afterReportSteps: Array<(ctx: Parameters<CommandSpec['run']>[0], args: Parameters<CommandSpec['run']>[1], reportUuid: string | undefined) => Promise<number | void>> = [];
+
+export const runCommand: CommandSpec = {
+  name: 'run',
+  describe: 'run collect, diff, cleanup, print-report, email-report in this order',
+  formats: ['text', 'html', 'json'],
+  async run(app, args) {
+    const { session, previous } = await app.collect();
+    const report = previous ? app.diff() : undefined;
+    app.cleanup();
+    if (!report) {
+      if (!args.quiet) {
+        out(`baseline taken: session ${session.uuid} with ${session.item_count} items (${session.error_count} errors); the next run reports what changed\n`);
+      }
+    } else if (!args.quiet) {
+      const row = app.db().reportByUuid(report.uuid);
+      printReport(app, row, args.format ?? (args.html ? 'html' : 'text'));
+    }
+    let code = 0;
+    for (const step of afterReportSteps) {
+      const c = await step(app, args, report?.uuid);
+      if (typeof c === 'number' && c > code) code = c;
+    }
+    return code;
+  },
+};

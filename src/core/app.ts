@@ -1,0 +1,127 @@
+/**
+ * What every command shares: the loaded configuration, the logger, the store and the
+ * operations that `run` chains (collect, diff, cleanup). Commands stay thin on top of this.
+ */
+import * as os from 'node:os';
+import { COLLECTORS } from '../collectors/index.js';
+import { type Config, loadConfig } from '../config/config.js';
+import { usageError } from '../errors.js';
+import { acquireLock, type Lock } from '../store/lock.js';
+import type { MailState, SessionRow } from '../store/store.js';
+import { Store } from '../store/store.js';
+import type { Collector } from '../types.js';
+import type { Logger } from './logger.js';
+import { stderrLogger } from './logger.js';
+import type { Report } from './report-model.js';
+import { buildReport } from './report.js';
+import { collect, type CollectResult, type ProgressSink } from './runner.js';
+
+/** Options every command accepts (see src/cli.ts). */
+export interface GlobalArgs {
+  config?: string;
+  debug?: boolean;
+  quiet?: boolean;
+  skipEmptyMail?: boolean;
+  html?: boolean;
+  reportUuid?: string;
+  oldSessionUuid?: string;
+  sessionUuid?: string;
+  format?: string;
+}
+
+export interface AppHooks {
+  /** Makes the configured logger (src/log); the plain stderr logger when absent. */
+  makeLogger?: (cfg: Config, args: GlobalArgs) => Logger;
+  /** Makes a progress display for interactive collects. */
+  makeProgress?: (args: GlobalArgs) => ProgressSink | undefined;
+}
+
+export const hooks: AppHooks = {};
+
+export class App {
+  readonly cfg: Config;
+  readonly args: GlobalArgs;
+  readonly log: Logger;
+  readonly collectors: readonly Collector[];
+  private store?: Store;
+  private lock?: Lock;
+
+  constructor(args: GlobalArgs, collectors: readonly Collector[] = COLLECTORS) {
+    this.args = args;
+    this.collectors = collectors;
+    this.cfg = loadConfig({ file: args.config, collectors });
+    const debug = args.debug === true || this.cfg.sections.syschangemon?.debug === true;
+    if (debug) this.args.debug = true;
+    this.log = hooks.makeLogger?.(this.cfg, this.args) ?? stderrLogger(debug ? 'debug' : args.quiet ? 'error' : 'warn');
+    for (const f of this.cfg.exposedSecrets) {
+      this.log.warn(`${f} holds an SMTP password and is readable by other users: chmod 600 ${f}`);
+    }
+  }
+
+  get hostname(): string {
+    const configured = this.cfg.sections.syschangemon?.hostname;
+    return typeof configured === 'string' && configured ? configured : os.hostname();
+  }
+
+  /** The store, opened once. Read-only commands do not create a database. */
+  db(readonly = false): Store {
+    if (!this.store) this.store = Store.open(this.cfg.dbPath, { readonly });
+    return this.store;
+  }
+
+  /** Take the run lock (exit 75 when another run holds it). */
+  takeLock(): void {
+    if (!this.lock) this.lock = acquireLock(this.cfg.storageDir);
+  }
+
+  close(): void {
+    this.store?.close();
+    this.lock?.release();
+    this.store = undefined;
+    this.lock = undefined;
+  }
+
+  /** Whether mail has recipients configured. */
+  get mailConfigured(): boolean {
+    const smtp = this.cfg.sections['mail.smtp'] ?? {};
+    return [smtp.to_addr, smtp.cc, smtp.bcc].some((v) => typeof v === 'string' && v.trim() !== '');
+  }
+
+  async collect(): Promise<CollectResult> {
+    this.takeLock();
+    const progress = this.args.quiet || this.args.debug ? undefined : hooks.makeProgress?.(this.args);
+    const result = await collect(this.cfg, this.db(), this.collectors, this.log, this.hostname, progress);
+    this.log.debug(`session ${result.session.uuid}: ${result.session.item_count} items, ${result.session.error_count} errors`);
+    return result;
+  }
+
+  /** The two sessions to compare: `-o` old and `-u` new, defaulting to the two latest. */
+  sessionsToCompare(): { oldS: SessionRow; newS: SessionRow } | undefined {
+    const store = this.db();
+    const newS = this.args.sessionUuid ? store.sessionByUuid(this.args.sessionUuid) : store.latestSession();
+    if (!newS) return undefined;
+    const oldS = this.args.oldSessionUuid ? store.sessionByUuid(this.args.oldSessionUuid) : store.sessionBefore(newS);
+    if (!oldS) return undefined;
+    if (oldS.id >= newS.id) {
+      throw usageError(`-o ${oldS.uuid} must name a session older than -u ${newS.uuid}`);
+    }
+    return { oldS, newS };
+  }
+
+  /** Diff and store a report; undefined when there are not yet two sessions. */
+  diff(): Report | undefined {
+    this.takeLock();
+    const pair = this.sessionsToCompare();
+    if (!pair) return undefined;
+    const mailState: MailState = this.mailConfigured ? 'pending' : 'none';
+    return buildReport(this.db(), this.cfg, this.collectors, pair.oldS, pair.newS, this.log, { mailState });
+  }
+
+  cleanup(): { sessions: number; reports: number } {
+    this.takeLock();
+    const main = this.cfg.sections.syschangemon ?? {};
+    const res = this.db().cleanup(Number(main.session_keep ?? 24), Number(main.report_keep ?? 24));
+    this.log.debug(`cleanup: ${res.sessions} sessions and ${res.reports} reports removed`);
+    return res;
+  }
+}

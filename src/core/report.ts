@@ -1,0 +1,121 @@
+/**
+ * Builds a report from two sessions (differ + collectors' report hooks), stores it, and loads
+ * stored reports back. A stored report stands on its own: it renders after its sessions are gone.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config/config.js';
+import { type MailState, type ReportRow, type SessionRow, type Store, toStoredItem } from '../store/store.js';
+import type { Collector, ReportHookContext, StoredItem } from '../types.js';
+import { messageOf } from '../errors.js';
+import { diffSessions } from './differ.js';
+import type { Logger } from './logger.js';
+import type { Report, ReportChange, SessionRef } from './report-model.js';
+
+export function sessionRef(s: SessionRow): SessionRef {
+  return { uuid: s.uuid, started_at: s.started_at, finished_at: s.finished_at, item_count: s.item_count };
+}
+
+function* storedItems(store: Store, session: SessionRow, plugin: string): Generator<StoredItem> {
+  for (const row of store.sessionItems(session, plugin)) yield toStoredItem(row);
+}
+
+/** Diff two sessions into a report, let the collectors enrich it, and store it. */
+export function buildReport(
+  store: Store,
+  cfg: Config,
+  collectors: readonly Collector[],
+  oldS: SessionRow,
+  newS: SessionRow,
+  log: Logger,
+  opts: { mailState: MailState },
+): Report {
+  const { changes, errors } = diffSessions(store, oldS, newS);
+  const report: Report = {
+    uuid: randomUUID(),
+    created_at: new Date().toISOString(),
+    hostname: newS.hostname,
+    old_session: sessionRef(oldS),
+    new_session: sessionRef(newS),
+    summary: { added: 0, removed: 0, changed: 0, errors: errors.length },
+    changes,
+    logins: [],
+    errors,
+    notes: JSON.parse(newS.notes) as string[],
+  };
+  countChanges(report);
+  const ctx: ReportHookContext = {
+    report,
+    newItems: (plugin) => storedItems(store, newS, plugin),
+    oldItems: (plugin) => storedItems(store, oldS, plugin),
+    content: (sha) => store.blob(sha),
+  };
+  for (const c of collectors) {
+    const pc = cfg.plugins.get(c.name);
+    if (!c.enrichReport || !pc?.enabled) continue;
+    try {
+      c.enrichReport(ctx, pc.options);
+    } catch (err) {
+      log.warn(`${c.name}: report hook failed: ${messageOf(err)}`);
+      (report.notes ??= []).push(`${c.name}: report hook failed: ${messageOf(err)}`);
+    }
+  }
+  countChanges(report);
+  saveReport(store, report, opts.mailState);
+  return report;
+}
+
+function countChanges(report: Report): void {
+  const s = report.summary;
+  s.added = s.removed = s.changed = 0;
+  for (const c of report.changes) s[c.change]++;
+  s.errors = report.errors.length;
+}
+
+function saveReport(store: Store, report: Report, mailState: MailState): void {
+  const { changes, ...head } = report;
+  const db = store.db;
+  db.transaction(() => {
+    const info = db
+      .prepare(`INSERT INTO reports (uuid, created_at, old_session_uuid, new_session_uuid, added, removed, changed, errors, head, mail_state)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(
+        report.uuid,
+        report.created_at,
+        report.old_session.uuid,
+        report.new_session.uuid,
+        report.summary.added,
+        report.summary.removed,
+        report.summary.changed,
+        report.summary.errors,
+        JSON.stringify(head),
+        mailState,
+      );
+    const ins = db.prepare('INSERT INTO report_changes (report_id, seq, data) VALUES (?, ?, ?)');
+    changes.forEach((c, i) => ins.run(info.lastInsertRowid, i, JSON.stringify(c)));
+  }).immediate();
+}
+
+/** Load a stored report whole. */
+export function loadReport(store: Store, row: ReportRow): Report {
+  const head = JSON.parse(row.head) as Omit<Report, 'changes'>;
+  const changes: ReportChange[] = [];
+  for (const data of store.reportChanges(row)) changes.push(JSON.parse(data) as ReportChange);
+  return { ...head, changes } as Report;
+}
+
+/** Stream a stored report as JSON text in the DESIGN.md key order, without holding it whole. */
+export function* reportJsonChunks(store: Store, row: ReportRow): Generator<string> {
+  const head = JSON.parse(row.head) as Omit<Report, 'changes'>;
+  const { uuid, created_at, hostname, old_session, new_session, summary, ...rest } = head;
+  const start = JSON.stringify({ uuid, created_at, hostname, old_session, new_session, summary }, null, 2);
+  yield `${start.slice(0, -2)},\n  "changes": [`;
+  let first = true;
+  for (const data of store.reportChanges(row)) {
+    const pretty = JSON.stringify(JSON.parse(data), null, 2).replace(/\n/g, '\n    ');
+    yield `${first ? '\n' : ',\n'}    ${pretty}`;
+    first = false;
+  }
+  yield first ? '],\n' : '\n  ],\n';
+  const tail = JSON.stringify(rest, null, 2);
+  yield `${tail.slice(2)}\n`;
+}

@@ -1,0 +1,45 @@
+/**
+ * The run lock: an exclusive SQLite lock on `<storage dir>/lock`. SQLite takes it with
+ * fcntl(2), so the kernel releases it when the holder exits or is killed — no stale lock
+ * files and no guessing at staleness.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { lockedError, messageOf, SysError } from '../errors.js';
+import { ensurePrivateDir } from './store.js';
+
+export interface Lock {
+  release(): void;
+}
+
+export function acquireLock(storageDir: string): Lock {
+  ensurePrivateDir(storageDir);
+  const file = path.join(storageDir, 'lock');
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: 0 });
+    db.pragma('journal_mode = DELETE');
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+      throw lockedError(`another syschangemon run holds the lock ${file}`);
+    }
+    throw new SysError('E_RUNTIME', `cannot take the lock ${file}: ${messageOf(err)}`, { cause: err });
+  }
+  return {
+    release() {
+      if (db.open) {
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          // released with the connection anyway
+        }
+        db.close();
+      }
+    },
+  };
+}

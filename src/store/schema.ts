@@ -1,0 +1,78 @@
+/**
+ * The database schema and its migrations. `PRAGMA user_version` holds the schema version;
+ * `PRAGMA application_id` marks the file as ours so a foreign database is never written to.
+ *
+ * Items are stored as validity ranges: a row holds one state of one key from the session
+ * `valid_from` to the session `valid_to` (NULL while it is still the current state). A session
+ * in which nothing changed therefore adds no rows, and the diff of two sessions reads only the
+ * rows that changed between them.
+ */
+
+/** 'SCMN' */
+export const APPLICATION_ID = 0x53434d4e;
+
+/** Each entry migrates from version (index) to version (index + 1). */
+export const MIGRATIONS: readonly string[] = [
+  // 0 → 1: the first schema.
+  `
+  CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    hostname TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    complete INTEGER NOT NULL DEFAULT 0,
+    item_count INTEGER NOT NULL DEFAULT 0,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    notes TEXT NOT NULL DEFAULT '[]'
+  );
+  CREATE TABLE keys (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    plugin TEXT NOT NULL
+  );
+  CREATE INDEX keys_plugin ON keys(plugin);
+  CREATE TABLE items (
+    id INTEGER PRIMARY KEY,
+    key_id INTEGER NOT NULL REFERENCES keys(id),
+    valid_from INTEGER NOT NULL,
+    valid_to INTEGER,
+    hash TEXT NOT NULL,
+    attrs TEXT NOT NULL,
+    contents TEXT,
+    error TEXT
+  );
+  CREATE UNIQUE INDEX items_current ON items(key_id) WHERE valid_to IS NULL;
+  CREATE INDEX items_key ON items(key_id, valid_from);
+  CREATE INDEX items_from ON items(valid_from);
+  CREATE INDEX items_to ON items(valid_to) WHERE valid_to IS NOT NULL;
+  CREATE TABLE blobs (
+    hash TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL
+  );
+  CREATE TABLE reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    old_session_uuid TEXT NOT NULL,
+    new_session_uuid TEXT NOT NULL,
+    added INTEGER NOT NULL,
+    removed INTEGER NOT NULL,
+    changed INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    head TEXT NOT NULL,
+    mail_state TEXT NOT NULL DEFAULT 'none',
+    mailed_at TEXT,
+    mail_error TEXT
+  );
+  CREATE TABLE report_changes (
+    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (report_id, seq)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
