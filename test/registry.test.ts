@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { COLLECTORS } from '../src/collectors/index.js';
@@ -25,9 +26,18 @@ for (const c of COLLECTORS) {
   });
 }
 
-test('the bundled configuration loads', () => {
-  const r = spawnSync(process.execPath, [CLI, '-c', path.join(ROOT, 'etc', 'syschangemon'), 'list-sessions', '--help'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
+test('the bundled configuration loads and collects', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scm-bundled-'));
+  try {
+    fs.cpSync(path.join(ROOT, 'etc', 'syschangemon'), path.join(tmp, 'etc'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'etc', 'plugins.d', 'storage.conf'), `[storage]\ndir = ${tmp}/state\n`);
+    const r = spawnSync(process.execPath, [CLI, '-c', path.join(tmp, 'etc'), 'collect'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const s = spawnSync(process.execPath, [CLI, '-c', path.join(tmp, 'etc'), 'list-sessions', '--format', 'json'], { encoding: 'utf8' });
+    assert.equal(JSON.parse(s.stdout).length, 1);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 for (const cmd of COMMANDS) {
