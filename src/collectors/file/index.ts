@@ -1,0 +1,223 @@
+/**
+ * The `file` collector: type, ownership, mode, size, times, inode and sha256 of every file the
+ * include globs name. Walks synchronously (fast), hashes in worker threads while it walks, and
+ * reuses the previous hash when `assume_nochange` attributes are all unchanged.
+ */
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { Attributes, CollectContext, Collector, OptionSchema, Options } from '../../types.js';
+import { ConfigError } from '../../errors.js';
+import { GlobSet, checkGlob } from '../../core/glob.js';
+import { fileKey } from '../../keys.js';
+import { parseIdFile, statAttributes, type IdNames } from './attrs.js';
+import { readMounts } from './mounts.js';
+import { walk, type WalkResult } from './walk.js';
+import { HashPool, type HashJob, type HashResult } from './hash-pool.js';
+
+export const DEFAULT_SKIP_FSTYPES = [
+  'proc', 'sysfs', 'devtmpfs', 'devpts', 'cgroup', 'cgroup2', 'securityfs', 'debugfs', 'tracefs',
+  'pstore', 'bpf', 'configfs', 'fusectl', 'mqueue', 'hugetlbfs', 'binfmt_misc', 'autofs',
+  'rpc_pipefs', 'nsfs',
+];
+
+const NOCHANGE_ATTRS = ['mtime', 'ctime', 'size', 'inode'] as const;
+
+export const FILE_OPTIONS: OptionSchema = {
+  include: { type: 'list', default: [], description: 'Globs of paths to record (one per line).', check: checkGlob },
+  exclude: { type: 'list', default: [], description: 'Globs of paths to skip; an excluded directory is not descended into.', check: checkGlob },
+  assume_nochange: {
+    type: 'list', separator: 'commas', default: [], choices: NOCHANGE_ATTRS,
+    description: 'When all these attributes equal the previous run\'s, reuse the previous sha256 instead of reading the file.',
+  },
+  assume_change: { type: 'list', default: [], description: 'Globs of files always re-hashed, whatever assume_nochange says.', check: checkGlob },
+  hash_workers: {
+    type: 'int', default: Math.min(2, availableParallelism()), description: 'Worker threads hashing files (default: min(2, CPUs)).',
+    check: (v) => (typeof v === 'number' && v >= 1 && v <= 64 ? undefined : 'expected a number from 1 to 64'),
+  },
+  one_file_system: { type: 'bool', default: false, description: 'Do not descend into other filesystems than each include\'s root.' },
+  skip_fstypes: {
+    type: 'list', separator: 'commas', default: DEFAULT_SKIP_FSTYPES,
+    description: 'Filesystem types never descended into (read from /proc/self/mountinfo).',
+  },
+};
+
+/** Options after defaults. */
+export interface FileOptions {
+  include: string[];
+  exclude: string[];
+  assumeNochange: string[];
+  assumeChange: string[];
+  hashWorkers: number;
+  oneFileSystem: boolean;
+  skipFstypes: string[];
+}
+
+function list(v: unknown, def: string[] = []): string[] {
+  return Array.isArray(v) ? v.map(String) : def;
+}
+
+/** Options as the config layer hands them (defaults may be missing) → FileOptions. */
+export function fileOptions(o: Options): FileOptions {
+  return {
+    include: list(o.include),
+    exclude: list(o.exclude),
+    assumeNochange: list(o.assume_nochange),
+    assumeChange: list(o.assume_change),
+    hashWorkers: typeof o.hash_workers === 'number' ? o.hash_workers : Number(FILE_OPTIONS.hash_workers!.default),
+    oneFileSystem: o.one_file_system === true,
+    skipFstypes: list(o.skip_fstypes, DEFAULT_SKIP_FSTYPES),
+  };
+}
+
+/** Test seams: called with the paths of a batch just before it is hashed. */
+export interface CollectHooks {
+  beforeHash?(paths: Buffer[]): void;
+}
+
+function readIds(): IdNames {
+  const read = (p: string) => {
+    try {
+      return parseIdFile(readFileSync(p, 'utf8'));
+    } catch {
+      return new Map<number, string>();
+    }
+  };
+  return { users: read('/etc/passwd'), groups: read('/etc/group') };
+}
+
+const BATCH = 1000;
+
+interface Rec {
+  key: string;
+  attrs?: Attributes;
+  error?: string;
+  /** Index into the batch's hash jobs. */
+  job?: number;
+}
+
+interface Batch {
+  recs: Rec[];
+  results: Promise<HashResult[]>;
+}
+
+/** Whether the previous item's sha256 can stand for this file. */
+function reusable(ctx: CollectContext, key: string, attrs: Attributes, o: FileOptions, assumeChange: GlobSet, text: () => string): string | undefined {
+  if (o.assumeNochange.length === 0) return undefined;
+  const prev = ctx.previous(key);
+  if (!prev || prev.error || prev.attributes.type !== 'file') return undefined;
+  const sha = prev.attributes.sha256;
+  if (typeof sha !== 'string') return undefined;
+  for (const a of o.assumeNochange) if (prev.attributes[a] !== attrs[a]) return undefined;
+  if (!assumeChange.empty && assumeChange.test(text())) return undefined;
+  return sha;
+}
+
+/** Walk, hash and add items; the collector's `collect`. */
+export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: CollectHooks = {}): Promise<void> {
+  const include = new GlobSet(o.include);
+  const exclude = new GlobSet(o.exclude);
+  const assumeChange = new GlobSet(o.assumeChange);
+  if (include.empty) {
+    ctx.note('file: no include patterns configured');
+    return;
+  }
+  const ids = readIds();
+  const walker = walk({ include, exclude, skipFstypes: new Set(o.skipFstypes), mounts: readMounts(), oneFileSystem: o.oneFileSystem });
+  let pool: HashPool | undefined;
+  const inflight: Batch[] = [];
+  const maxInflight = 2 * o.hashWorkers + 1;
+  let done = 0;
+
+  const drain = async () => {
+    const batch = inflight.shift()!;
+    const results = await batch.results;
+    for (const rec of batch.recs) {
+      if (!rec.attrs) {
+        ctx.error(rec.key, rec.error ?? 'unknown error');
+        continue;
+      }
+      const item = { key: rec.key, attributes: rec.attrs, error: rec.error };
+      if (rec.job !== undefined) {
+        const r = results[rec.job]!;
+        if ('vanished' in r) {
+          ctx.debug(`file: ${rec.key} vanished before it was hashed`);
+          continue;
+        }
+        if ('error' in r) item.error = r.error;
+        else rec.attrs.sha256 = r.sha256;
+      }
+      if (item.error === undefined) delete item.error;
+      ctx.add(item);
+    }
+    done += batch.recs.length;
+    ctx.progress(done);
+  };
+
+  let recs: Rec[] = [];
+  let jobs: HashJob[] = [];
+  let jobPaths: Buffer[] = [];
+  const flush = async () => {
+    if (recs.length === 0) return;
+    let results: Promise<HashResult[]> = Promise.resolve([]);
+    if (jobs.length > 0) {
+      hooks.beforeHash?.(jobPaths);
+      pool ??= new HashPool(o.hashWorkers);
+      results = pool.hash(jobs);
+      // Settled by drain in order; a rejection before then must not count as unhandled.
+      results.catch(() => undefined);
+    }
+    inflight.push({ recs, results });
+    recs = [];
+    jobs = [];
+    jobPaths = [];
+    while (inflight.length >= maxInflight) await drain();
+  };
+
+  try {
+    for (const r of walker as Generator<WalkResult>) {
+      const key = fileKey(r.path);
+      if (r.kind === 'error') {
+        recs.push({ key, error: r.message });
+      } else {
+        const attrs = statAttributes(r.st, ids, r.target);
+        const rec: Rec = { key, attrs, error: r.error };
+        if (attrs.type === 'file') {
+          const sha = reusable(ctx, key, attrs, o, assumeChange, () => r.path.toString('utf8'));
+          if (sha !== undefined) attrs.sha256 = sha;
+          else {
+            rec.job = jobs.length;
+            jobs.push({ path: r.path, dev: r.st.dev, ino: r.st.ino });
+            jobPaths.push(r.path);
+          }
+        }
+        recs.push(rec);
+      }
+      if (recs.length >= BATCH) await flush();
+    }
+    await flush();
+    while (inflight.length > 0) await drain();
+  } finally {
+    await pool?.close();
+  }
+}
+
+export const fileCollector: Collector = {
+  name: 'file',
+  description: 'Type, owner, mode, size, times and sha256 of the files the include globs name',
+  options: FILE_OPTIONS,
+  init(options: Options): void {
+    for (const name of ['include', 'exclude', 'assume_change'] as const) {
+      const problem = checkGlob(list(options[name]));
+      if (problem) throw new ConfigError(`[file] ${name}: ${problem}`);
+    }
+    const o = fileOptions(options);
+    for (const p of o.include) {
+      if (!p.startsWith('/') && !p.startsWith('**')) {
+        throw new ConfigError(`[file] include: expected an absolute path or a pattern starting with **, got '${p}'`);
+      }
+    }
+  },
+  collect(ctx: CollectContext, options: Options): Promise<void> {
+    return collectFiles(ctx, fileOptions(options));
+  },
+};
