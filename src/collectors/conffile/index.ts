@@ -1,0 +1,117 @@
+/**
+ * The `conffile` collector: the text of small configuration files the `file` collector found,
+ * stored once per distinct content so unified diffs can be shown. Secrets are never stored.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { CollectContext, Collector, Item, OptionSchema, Options } from '../../types.js';
+import { ConfigError } from '../../errors.js';
+import { GlobSet, checkGlob } from '../../core/glob.js';
+import { fileKey, keyPath } from '../../keys.js';
+import { BUILTIN_SECRET_PATHS, classify, type Stored } from './classify.js';
+
+export const CONFFILE_OPTIONS: OptionSchema = {
+  size_limit: { type: 'size', default: 100000, description: 'Largest file whose text is stored, in bytes; larger ones keep only the hash.' },
+  exclude: { type: 'list', default: [], description: 'Globs of files never stored at all (no conffile item).', check: checkGlob },
+};
+
+const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** Read at most `limit + 1` bytes without following links or blocking; null if vanished. */
+function readLimited(path: Buffer, limit: number): Buffer | null {
+  let fd: number;
+  try {
+    fd = openSync(path, FLAGS);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error('changed while reading (no longer a regular file)');
+    const buf = Buffer.allocUnsafe(limit + 1);
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, null);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function errText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const msg = e instanceof Error ? e.message : String(err);
+  const i = e?.syscall ? msg.indexOf(`, ${e.syscall} '`) : -1;
+  return i >= 0 ? msg.slice(0, i + 2 + e.syscall!.length) : msg;
+}
+
+/** Options after defaults. */
+export interface ConffileOptions {
+  sizeLimit: number;
+  exclude: string[];
+}
+
+export function conffileOptions(o: Options): ConffileOptions {
+  return {
+    sizeLimit: typeof o.size_limit === 'number' ? o.size_limit : 100000,
+    exclude: Array.isArray(o.exclude) ? o.exclude.map(String) : [],
+  };
+}
+
+/** One conffile item for a file item, or undefined when there is nothing to record. */
+function conffileItem(ctx: CollectContext, path: Buffer, sha256: string, size: number, o: ConffileOptions): Item | undefined {
+  const key = fileKey(path, 'conffile');
+  const item = (stored: Stored, sha = sha256, sz = size): Item => ({ key, attributes: { sha256: sha, size: sz, stored } });
+  if (BUILTIN_SECRET_PATHS.test(path.toString('utf8'))) return item('secret');
+  if (size > o.sizeLimit) return item('too_large');
+  if (ctx.hasContent(sha256)) return { ...item('text'), contentRefs: { content: sha256 } };
+  // Unchanged and known not to be storable text: no need to read it again.
+  const prev = ctx.previous(key);
+  if (prev && !prev.error && prev.attributes.sha256 === sha256 && (prev.attributes.stored === 'binary' || prev.attributes.stored === 'secret')) {
+    return item(prev.attributes.stored);
+  }
+  const content = readLimited(path, o.sizeLimit);
+  if (content === null) return undefined;
+  if (content.length > o.sizeLimit) return item('too_large');
+  const sha = createHash('sha256').update(content).digest('hex');
+  const kind = classify(content);
+  if (kind !== 'text') return item(kind, sha, content.length);
+  return { ...item('text', sha, content.length), contents: { content: content.toString('utf8') } };
+}
+
+/** The collector's `collect`. */
+export async function collectConffiles(ctx: CollectContext, o: ConffileOptions): Promise<void> {
+  const exclude = new GlobSet(o.exclude);
+  let done = 0;
+  for (const file of ctx.sessionItems('file')) {
+    const a = file.attributes;
+    if (a.type !== 'file' || file.error || typeof a.sha256 !== 'string') continue;
+    const path = keyPath(file.key);
+    if (!exclude.empty && exclude.test(path.toString('utf8'))) continue;
+    try {
+      const item = conffileItem(ctx, path, a.sha256, Number(a.size), o);
+      if (item) ctx.add(item);
+    } catch (err) {
+      ctx.error(fileKey(path, 'conffile'), errText(err));
+    }
+    if (++done % 500 === 0) ctx.progress(done);
+  }
+  ctx.progress(done);
+}
+
+export const conffileCollector: Collector = {
+  name: 'conffile',
+  description: 'Text of small configuration files found by the file collector, for unified diffs (secrets never stored)',
+  options: CONFFILE_OPTIONS,
+  after: ['file'],
+  init(options: Options): void {
+    const problem = checkGlob(conffileOptions(options).exclude);
+    if (problem) throw new ConfigError(`[conffile] exclude: ${problem}`);
+  },
+  collect(ctx: CollectContext, options: Options): Promise<void> {
+    return collectConffiles(ctx, conffileOptions(options));
+  },
+};
