@@ -60,7 +60,7 @@ describe('collect → change everything → run', () => {
     const c = change('hosts');
     assert.equal(c.change, 'changed');
     assert.ok(c.attributes.sha256.old !== c.attributes.sha256.new);
-    assert.equal(c.attributes.size.new, 31);
+    assert.equal(c.attributes.size.new, 34);
     const cf = change('hosts', 'conffile');
     assert.match(cf.diff, /^\+10\.0\.0\.1 evil$/m);
     assert.match(cf.diff, /^ 127\.0\.0\.1 localhost$/m);
