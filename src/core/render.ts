@@ -23,9 +23,27 @@ function env(templateDir: string | undefined, html: boolean): nunjucks.Environme
       trimBlocks: true,
       lstripBlocks: true,
     });
+    e.addFilter('fmt', formatValue);
+    e.addFilter('repeat', (s: string, n: number) => String(s).repeat(Math.max(0, Math.floor(Number(n) || 0))));
+    e.addFilter('diffclass', diffClass);
     envs.set(id, e);
   }
   return e;
+}
+
+/** An attribute value for display: absent is "-". */
+export function formatValue(v: unknown): string {
+  return v === null || v === undefined ? '-' : String(v);
+}
+
+/** The CSS class of a unified diff line. */
+export function diffClass(line: string): string {
+  if (line.startsWith('+++') || line.startsWith('---')) return 'dh';
+  if (line.startsWith('@@')) return 'dk';
+  if (line.startsWith('+')) return 'da';
+  if (line.startsWith('-')) return 'dd';
+  if (line.startsWith('\\')) return 'dn';
+  return 'dc';
 }
 
 export interface RenderOptions {
@@ -47,12 +65,23 @@ export function groupChanges(changes: readonly ReportChange[]): { plugin: string
 
 export function templateContext(report: Report, opts: RenderOptions = {}): Record<string, unknown> {
   const max = opts.maxChanges ?? Number.POSITIVE_INFINITY;
-  const shown = report.changes.length > max ? report.changes.slice(0, max) : report.changes;
+  // Changes explained by a package operation are collapsed under their package; the
+  // unexplained ones come first and in full.
+  const unexplained = report.changes.filter((c) => !c.explained_by);
+  const explained = report.changes.filter((c) => c.explained_by);
+  const shown = unexplained.length > max ? unexplained.slice(0, max) : unexplained;
+  const byPackage = new Map<string, ReportChange[]>();
+  for (const c of explained) {
+    const list = byPackage.get(c.explained_by!) ?? [];
+    list.push(c);
+    byPackage.set(c.explained_by!, list);
+  }
   return {
     report,
     groups: groupChanges(shown),
+    explained_groups: [...byPackage].map(([pkg, changes]) => ({ package: pkg, changes })),
     shown,
-    omitted: report.changes.length - shown.length,
+    omitted: unexplained.length - shown.length,
     version: programVersion(),
     command_hint: `syschangemon print-report -r ${report.uuid}`,
   };
@@ -60,7 +89,7 @@ export function templateContext(report: Report, opts: RenderOptions = {}): Recor
 
 export function renderReport(report: Report, format: RenderFormat, opts: RenderOptions = {}): string {
   const name = format === 'html' ? 'report.html.njk' : 'report.txt.njk';
-  return env(opts.templateDir, format === 'html').render(name, templateContext(report, opts));
+  return env(opts.templateDir, format === 'html').render(name, templateContext(report, opts)).replace(/^\s*\n/, '');
 }
 
 /** The mail subject: the configured template string if any, else `subject.txt.njk`. */
