@@ -75,7 +75,10 @@ export interface OptionSpec {
   type: 'string' | 'int' | 'bool' | 'list' | 'duration' | 'size';
   default?: unknown;
   description: string;
-  /** Accept every key starting with this name followed by a dot (e.g. `command.` keys). */
+  /**
+   * Accept every key starting with this name followed by a dot (e.g. `command.` keys). With a
+   * `default`, the bare name is accepted too (a default with per-name overrides).
+   */
   prefix?: boolean;
   /** For `list`: split on lines only (the default: glob lists), or on commas and lines. */
   separator?: 'lines' | 'commas';

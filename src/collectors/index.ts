@@ -4,11 +4,13 @@
 import type { Collector } from '../types.js';
 import { fileCollector } from './file/index.js';
 import { conffileCollector } from './conffile/index.js';
+import { commandCollector } from './command/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
   fileCollector,
   conffileCollector,
+  commandCollector,
   // registry: add new collectors above this line
 ];
 

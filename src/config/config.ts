@@ -170,7 +170,7 @@ export function loadConfig(opts: LoadOptions): Config {
   const parseSection = (name: string, schema: OptionSchema): Options => {
     const out: Options = {};
     for (const [key, spec] of Object.entries(schema)) {
-      if (!spec.prefix && spec.default !== undefined) out[key] = spec.default;
+      if (spec.default !== undefined) out[key] = spec.default;
     }
     for (const [key, at] of merged.get(name) ?? []) {
       const spec = specFor(schema, key)!;
@@ -218,9 +218,12 @@ export function userStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(home, '.local', 'state', 'syschangemon');
 }
 
-/** The spec a key falls under: its own name, or a `prefix` option `<name>.<suffix>`. */
+/**
+ * The spec a key falls under: its own name, or a `prefix` option `<name>.<suffix>`. A prefix
+ * option with a default also stands alone (`timeout = 30` beside `timeout.slow = 5m`).
+ */
 function specFor(schema: OptionSchema, key: string): OptionSpec | undefined {
-  if (Object.hasOwn(schema, key) && !schema[key]!.prefix) return schema[key];
+  if (Object.hasOwn(schema, key) && (!schema[key]!.prefix || schema[key]!.default !== undefined)) return schema[key];
   const dot = key.indexOf('.');
   if (dot > 0 && dot < key.length - 1) {
     const base = key.slice(0, dot);

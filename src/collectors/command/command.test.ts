@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+import { TestContext } from '../file/test-context.js';
+import { commandCollector, commandsOf } from './index.js';
+import { runCommand } from './run.js';
+
+const opts = (o: Record<string, unknown>) => ({ timeout: 30, max_output: 1024 * 1024, shell: '/bin/sh', parallel: 4, ...o });
+
+test('stdout, stderr and exit code are kept; env is fixed', async () => {
+  const r = await runCommand('echo out; echo err >&2; echo "$LC_ALL $PATH"; exit 3', { shell: '/bin/sh', timeoutMs: 5000, maxOutput: 1 << 20 });
+  assert.equal(r.exitCode, 3);
+  assert.equal(r.stdout, 'out\nC /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n');
+  assert.equal(r.stderr, 'err\n');
+  assert.equal(r.error, undefined);
+});
+
+test('a hanging command and its children are killed on timeout', async () => {
+  const marker = `scm-sleep-${process.pid}-${Date.now()}`;
+  const started = Date.now();
+  const r = await runCommand(`sh -c 'sleep 60; echo ${marker}' & sleep 61`, { shell: '/bin/sh', timeoutMs: 500, maxOutput: 1 << 20 });
+  assert.ok(Date.now() - started < 10_000);
+  assert.equal(r.exitCode, null);
+  assert.match(r.error!, /timed out after 0.5 s; process group killed/);
+  await new Promise((res) => setTimeout(res, 200));
+  const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+  assert.ok(!ps.includes(marker), 'the grandchild is gone');
+});
+
+test('output beyond max_output is cut and marked', async () => {
+  const r = await runCommand('head -c 100000 /dev/zero | tr "\\0" x', { shell: '/bin/sh', timeoutMs: 5000, maxOutput: 1000 });
+  assert.equal(r.stdout.length, 1000);
+  assert.equal(r.truncated, true);
+});
+
+test('a shell that cannot start is an error, not a throw', async () => {
+  const r = await runCommand('true', { shell: '/nonexistent/sh', timeoutMs: 5000, maxOutput: 1000 });
+  assert.match(r.error!, /cannot start \/nonexistent\/sh/);
+});
+
+test('collector: items in config order; a slow or broken command does not stop the others', async () => {
+  const options = opts({
+    'command.first': 'echo one',
+    'command.slow': 'sleep 30',
+    'command.missing': 'no-such-binary-here',
+    'command.last': 'printf last',
+    'timeout.slow': 1,
+  });
+  commandCollector.init!(options, { configDir: '/', stateDir: '/' });
+  assert.deepEqual(commandsOf(options).map((c) => [c.name, c.timeoutMs]), [['first', 30000], ['slow', 1000], ['missing', 30000], ['last', 30000]]);
+  const ctx = new TestContext('command');
+  await commandCollector.collect(ctx, options);
+  assert.deepEqual(ctx.items.map((i) => i.key), ['command://first', 'command://slow', 'command://missing', 'command://last']);
+  const [first, slow, missing, last] = ctx.items;
+  assert.deepEqual(first!.attributes, { exit_code: 0 });
+  assert.equal(first!.contents!.stdout, 'one\n');
+  assert.match(slow!.error!, /timed out/);
+  assert.equal(missing!.attributes.exit_code, 127);
+  assert.match(missing!.contents!.stderr!, /not found/);
+  assert.equal(last!.contents!.stdout, 'last');
+});
+
+test('init rejects a timeout for no command and odd names', () => {
+  assert.throws(() => commandCollector.init!(opts({ 'timeout.x': 5 }), { configDir: '/', stateDir: '/' }), /names no command/);
+  assert.throws(() => commandCollector.init!(opts({ 'command.a b': 'x' }), { configDir: '/', stateDir: '/' }), /may hold/);
+});

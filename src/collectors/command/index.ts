@@ -1,0 +1,100 @@
+/**
+ * The `command` collector: runs the administrator's commands (`command.<name> = <command line>`)
+ * and keeps their exit code, stdout and stderr, so the report shows a unified diff of output
+ * that changed. A command that hangs, fails to start or is killed becomes an error item; the
+ * other commands still run.
+ */
+import { ConfigError } from '../../errors.js';
+import type { CollectContext, Collector, OptionSchema, Options } from '../../types.js';
+import { type CommandResult, runCommand } from './run.js';
+
+const PREFIX = 'command.';
+const TIMEOUT_PREFIX = 'timeout.';
+
+export const COMMAND_OPTIONS: OptionSchema = {
+  command: { type: 'string', prefix: true, description: 'command.<name> = <shell command line>: a command to run; item command://<name>.' },
+  timeout: {
+    type: 'duration', default: 30, prefix: true,
+    description: 'Seconds a command may run before its process group is killed; timeout.<name> overrides it for one command.',
+  },
+  max_output: { type: 'size', default: 1024 * 1024, description: 'Bytes of stdout and of stderr kept per command; the rest is cut and the item says so.' },
+  shell: { type: 'string', default: '/bin/sh', description: 'The shell that runs each command line (as `shell -c line`).' },
+  parallel: { type: 'int', default: 4, description: 'Commands run at the same time.', check: (v) => ((v as number) >= 1 ? undefined : 'expected at least 1') },
+};
+
+export interface CommandSpec {
+  name: string;
+  line: string;
+  timeoutMs: number;
+}
+
+/** The configured commands, in config order, with their timeouts. */
+export function commandsOf(options: Options): CommandSpec[] {
+  const defaultTimeout = Number(options.timeout ?? 30);
+  const specs: CommandSpec[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (!key.startsWith(PREFIX)) continue;
+    const name = key.slice(PREFIX.length);
+    const t = options[`${TIMEOUT_PREFIX}${name}`];
+    specs.push({ name, line: String(value), timeoutMs: Number(t ?? defaultTimeout) * 1000 });
+  }
+  return specs;
+}
+
+/** The item for one command's result. */
+export function commandItem(name: string, r: CommandResult) {
+  const attributes: Record<string, string | number | boolean | null> = { exit_code: r.exitCode };
+  if (r.signal) attributes.signal = r.signal;
+  if (r.truncated) attributes.truncated = true;
+  return {
+    key: `command://${name}`,
+    attributes,
+    contents: { stdout: r.stdout, stderr: r.stderr },
+    ...(r.error ? { error: r.error } : {}),
+  };
+}
+
+export const commandCollector: Collector = {
+  name: 'command',
+  description: 'Runs configured commands and keeps their exit code, stdout and stderr.',
+  options: COMMAND_OPTIONS,
+  init(options) {
+    for (const key of Object.keys(options)) {
+      if (key.startsWith(TIMEOUT_PREFIX) && options[`${PREFIX}${key.slice(TIMEOUT_PREFIX.length)}`] === undefined) {
+        throw new ConfigError(`[command] ${key} names no command ${PREFIX}${key.slice(TIMEOUT_PREFIX.length)}`);
+      }
+      if (key.startsWith(PREFIX) && !/^[A-Za-z0-9_.-]+$/.test(key.slice(PREFIX.length))) {
+        throw new ConfigError(`[command] ${key}: a command name may hold letters, digits, '_', '.' and '-' only`);
+      }
+    }
+  },
+  async collect(ctx: CollectContext, options: Options) {
+    const specs = commandsOf(options);
+    const shell = String(options.shell ?? '/bin/sh');
+    const maxOutput = Number(options.max_output ?? 1024 * 1024);
+    const parallel = Math.max(1, Number(options.parallel ?? 4));
+    const results: Promise<CommandResult>[] = new Array(specs.length);
+    let next = 0;
+    let running = 0;
+    let wake: (() => void) | undefined;
+    // Start at most `parallel` at a time; add items in config order as they finish.
+    const start = () => {
+      while (running < parallel && next < specs.length) {
+        const s = specs[next++]!;
+        running++;
+        results[specs.indexOf(s)] = runCommand(s.line, { shell, timeoutMs: s.timeoutMs, maxOutput }).finally(() => {
+          running--;
+          start();
+          wake?.();
+        });
+      }
+    };
+    start();
+    for (let i = 0; i < specs.length; i++) {
+      while (results[i] === undefined) await new Promise<void>((r) => (wake = r));
+      const r = await results[i]!;
+      ctx.add(commandItem(specs[i]!.name, r));
+      ctx.progress(i + 1, specs.length);
+    }
+  },
+};
