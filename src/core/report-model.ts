@@ -68,4 +68,6 @@ export interface Report {
   compliance?: ComplianceTransition[];
   /** Package operations between the sessions (packages collector). */
   packages?: { name: string; arch: string; change: ChangeKind; old: string | null; new: string | null; explained: number }[];
+  /** dpkg.log actions (install, upgrade, remove, purge) between the sessions, oldest first (packages collector). */
+  package_log?: { time: string; action: string; package: string; arch: string; old: string | null; new: string | null }[];
 }
