@@ -5,12 +5,16 @@ import type { Collector } from '../types.js';
 import { fileCollector } from './file/index.js';
 import { conffileCollector } from './conffile/index.js';
 import { commandCollector } from './command/index.js';
+import { sysinfoCollector } from './sysinfo/index.js';
+import { wtmpCollector } from './wtmp/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
   fileCollector,
   conffileCollector,
   commandCollector,
+  sysinfoCollector,
+  wtmpCollector,
   // registry: add new collectors above this line
 ];
 
