@@ -2,7 +2,7 @@
  * End-to-end helpers: a temporary tree, config directory and database, and the built CLI run
  * as a user runs it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,6 +23,8 @@ export interface Sandbox {
   etc: string;
   storage: string;
   run(...args: string[]): RunResult;
+  /** Like run, without blocking this process's event loop (for servers running in the test). */
+  runAsync(...args: string[]): Promise<RunResult>;
   json<T = any>(...args: string[]): T;
   writePlugin(name: string, text: string): void;
   cleanup(): void;
@@ -57,12 +59,25 @@ export function sandbox(plugins?: Record<string, string>, main = ''): Sandbox {
     });
     return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
   };
+  const runAsync = (...args: string[]): Promise<RunResult> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, '-c', path.join(etc, 'syschangemon.conf'), ...args], {
+        env: { ...process.env, SYSCHANGEMON_CONFIG: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
   return {
     dir,
     tree,
     etc,
     storage,
     run,
+    runAsync,
     json(...args: string[]) {
       const r = run(...args);
       if (r.code !== 0) throw new Error(`syschangemon ${args.join(' ')} exited ${r.code}: ${r.stderr}`);

@@ -5,6 +5,7 @@ import { cleanupCommand } from './cleanup.js';
 import { collectCommand } from './collect.js';
 import type { CommandSpec } from './command.js';
 import { diffCommand } from './diff.js';
+import { emailReportCommand } from './email-report.js';
 import { exportCommand } from './export.js';
 import { listReportsCommand } from './list-reports.js';
 import { listSessionsCommand } from './list-sessions.js';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   cleanupCommand,
   collectCommand,
   diffCommand,
+  emailReportCommand,
   exportCommand,
   listReportsCommand,
   listSessionsCommand,

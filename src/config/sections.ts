@@ -27,7 +27,7 @@ export const CORE_SECTIONS: Record<string, OptionSchema> = {
     cc: { type: 'string', default: '', description: 'Cc recipients, comma separated.' },
     bcc: { type: 'string', default: '', description: 'Bcc recipients, comma separated.' },
     from: { type: 'string', default: '', description: 'Sender address (default: syschangemon@<hostname>).' },
-    subject: { type: 'string', default: 'syschangemon report for {{ hostname }}', description: 'Subject template.' },
+    subject: { type: 'string', default: '', description: 'Subject: a template with {{ hostname }} and report fields such as {{ summary.changed }}; empty: templates/subject.txt.njk.' },
     subject_prefix: { type: 'string', default: '', description: 'Prefix prepended to the subject.' },
     host: { type: 'string', default: 'localhost', description: 'SMTP server.' },
     port: { type: 'int', default: 25, description: 'SMTP port.' },

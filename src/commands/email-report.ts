@@ -1,0 +1,18 @@
+import { mailError } from '../errors.js';
+import { hasRecipients } from '../mail/mail.js';
+import { mailOne } from '../mail/step.js';
+import type { CommandSpec } from './command.js';
+
+export const emailReportCommand: CommandSpec = {
+  name: 'email-report',
+  describe: 'email report from database (default: last report)',
+  async run(app, args) {
+    if (!hasRecipients(app.cfg.sections['mail.smtp'] ?? {})) {
+      throw mailError(`mail: no recipients configured: set to_addr in [mail.smtp] of ${app.cfg.file}`);
+    }
+    app.takeLock();
+    const row = app.db().reportByUuid(args.reportUuid);
+    const err = await mailOne(app, row, args);
+    if (err) throw mailError(err);
+  },
+};

@@ -1,0 +1,63 @@
+/**
+ * The email step of `run` and the `email-report` command: mails reports and records the
+ * outcome per report, so nothing is lost — a report whose send failed stays pending and is
+ * retried (once per run, oldest first) until it goes through.
+ */
+import type { App, GlobalArgs } from '../core/app.js';
+import { loadReport } from '../core/report.js';
+import { messageOf, SysError } from '../errors.js';
+import type { ReportRow } from '../store/store.js';
+import { hasRecipients, type MailSettings, sendReport } from './mail.js';
+
+export function mailSettings(app: App): MailSettings {
+  const main = app.cfg.sections.syschangemon ?? {};
+  return {
+    handler: main.mail_handler === 'sendmail' ? 'sendmail' : 'smtp',
+    smtp: app.cfg.sections['mail.smtp'] ?? {},
+    templateDir: app.cfg.templateDir,
+    maxChanges: Number(main.max_changes ?? 500),
+    hostname: app.hostname,
+  };
+}
+
+const isEmpty = (r: ReportRow) => r.added + r.removed + r.changed === 0;
+
+/** Mail one stored report and record the outcome; returns an error line or undefined. */
+export async function mailOne(app: App, row: ReportRow, args: GlobalArgs): Promise<string | undefined> {
+  const store = app.db();
+  if (args.skipEmptyMail && isEmpty(row)) {
+    store.setMailState(row.uuid, 'skipped');
+    app.log.debug(`report ${row.uuid}: no changes, mail skipped`);
+    return undefined;
+  }
+  try {
+    await sendReport(loadReport(store, row), mailSettings(app));
+    store.setMailState(row.uuid, 'sent');
+    app.log.info(`report ${row.uuid} mailed`);
+    return undefined;
+  } catch (err) {
+    const line = err instanceof SysError ? err.message : `mail: ${messageOf(err)}`;
+    store.setMailState(row.uuid, 'failed', line);
+    return line;
+  }
+}
+
+/** The email step of `run`: mail every report still pending (the new one included). */
+export async function emailPending(app: App, args: GlobalArgs): Promise<number> {
+  if (!hasRecipients(app.cfg.sections['mail.smtp'] ?? {})) return 0;
+  app.takeLock();
+  let failed: string | undefined;
+  for (const row of app.db().reportsPendingMail()) {
+    const err = await mailOne(app, row, args);
+    if (err) {
+      failed = err;
+      // The server is down or refusing: the others will fail the same way; try next run.
+      break;
+    }
+  }
+  if (failed) {
+    process.stderr.write(`syschangemon: ${failed}; the report stays pending and is retried next run\n`);
+    return 1;
+  }
+  return 0;
+}
