@@ -180,7 +180,8 @@ function explainer(
     // Gone because the package was removed or no longer ships it; never a file it still ships.
     return oldOwners.get(path)?.find((p) => !p.newList.has(path) && !newOwners.has(path));
   }
-  const type = newValue(c, 'type');
+  // conffile items have no type: they are always regular files.
+  const type = c.plugin === 'conffile' ? 'file' : newValue(c, 'type');
   if (type === 'dir') {
     if (c.plugin !== 'file') return undefined;
     return newOwners.get(path)?.[0] ?? (c.change === 'changed' ? oldOwners.get(path)?.[0] : undefined);
