@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
+/** The shared fixtures, beside the repository. */
+export const SHARED = path.join(ROOT, '..', 'shared');
 
 export interface RunResult {
   code: number;

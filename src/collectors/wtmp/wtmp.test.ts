@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,7 +16,8 @@ import { collectWtmp, sessionKey, wtmpOptions, type WtmpOptions } from './index.
 import { isoMicros, isoToMicros } from './time.js';
 import { wtmpBytes } from './testdata/utmpdump.js';
 
-const FIXTURE = '/work/shared/fixtures/wtmp/wtmp.fixture';
+// The shared fixtures stand beside the repository (../shared).
+const FIXTURE = fileURLToPath(new URL('../../../../shared/fixtures/wtmp/wtmp.fixture', import.meta.url));
 const T = (iso: string) => isoToMicros(iso);
 
 /** A context whose carryPrevious works on the preloaded previous items, as the store's does. */
