@@ -40,6 +40,11 @@ export function packagePathOfKey(key: string, encodedRoot: string): string | und
   return rest.startsWith(`${encodedRoot}/`) ? rest.slice(encodedRoot.length) : undefined;
 }
 
+/** Whether ISO time `t` (ns precision) is not before ISO time `ref` (ms precision), at ms resolution. */
+function notOlder(t: string, ref: string): boolean {
+  return t.slice(0, 23) >= ref.slice(0, 23);
+}
+
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
@@ -57,7 +62,7 @@ function hadOperation(e: StatusEntry, prev: StoredItem | undefined, prevVerify: 
   if (a.version !== e.version || a.status !== e.status || a.architecture !== e.arch) return true;
   // A reinstall of the same version rewrites the files and the .list, nothing else.
   if (prevVerify) return prevVerify.attributes.list_ctime !== (ctime ?? null);
-  return ctime !== undefined && ctime >= prevStart;
+  return ctime !== undefined && notOlder(ctime, prevStart);
 }
 
 export async function collectPackages(ctx: CollectContext, o: PackagesOptions): Promise<void> {
@@ -82,9 +87,16 @@ export async function collectPackages(ctx: CollectContext, o: PackagesOptions): 
     if (!packageStateKnown(e)) continue;
     const id = `${e.name}:${e.arch}`;
     const item: Item = { key: packageKey(id), attributes: attrsOf(e) };
+    const prev = baseline ? undefined : ctx.previous(item.key);
+    const ctime = listCtime(o.admindir, e);
     try {
-      const list = readInfo(o.admindir, e, 'list');
-      if (list) {
+      // An unchanged package whose .list was not rewritten since the previous session keeps
+      // its stored list: no need to read and encode hundreds of lists every run.
+      const sameList = prev && !prev.error && prev.contentHashes.files && ctime !== undefined && !notOlder(ctime, prevStart!)
+        && prev.attributes.version === e.version && prev.attributes.status === e.status;
+      const list = sameList ? undefined : readInfo(o.admindir, e, 'list');
+      if (sameList) item.contentRefs = { files: prev.contentHashes.files! };
+      else if (list) {
         const text = parseList(list).map((p) => encodePath(p)).join('\n');
         const sha = sha256(text);
         if (ctx.hasContent(sha)) item.contentRefs = { files: sha };
@@ -96,8 +108,7 @@ export async function collectPackages(ctx: CollectContext, o: PackagesOptions): 
     ctx.add(item);
     if (o.verifyChecksums && !baseline && isInstalled(e.status)) {
       const prevVerify = ctx.previous(verifyKey(id));
-      const ctime = listCtime(o.admindir, e);
-      if (hadOperation(e, ctx.previous(item.key), prevVerify, ctime, prevStart!)) toVerify.push(e);
+      if (hadOperation(e, prev, prevVerify, ctime, prevStart!)) toVerify.push(e);
       else if (prevVerify && !prevVerify.error) {
         ctx.add({ key: prevVerify.key, attributes: prevVerify.attributes, contentRefs: prevVerify.contentHashes });
       }
