@@ -7,6 +7,7 @@ import { conffileCollector } from './conffile/index.js';
 import { commandCollector } from './command/index.js';
 import { sysinfoCollector } from './sysinfo/index.js';
 import { wtmpCollector } from './wtmp/index.js';
+import { packagesCollector } from './packages/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
@@ -15,6 +16,7 @@ export const COLLECTORS: readonly Collector[] = [
   commandCollector,
   sysinfoCollector,
   wtmpCollector,
+  packagesCollector,
   // registry: add new collectors above this line
 ];
 
