@@ -20,7 +20,7 @@ export function acquireLock(storageDir: string): Lock {
   let db: Database.Database;
   try {
     db = new Database(file, { timeout: 0 });
-    db.pragma('journal_mode = DELETE');
+    db.pragma('journal_mode = MEMORY');
     db.pragma('locking_mode = EXCLUSIVE');
     db.exec('BEGIN EXCLUSIVE');
   } catch (err) {
