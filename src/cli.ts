@@ -36,6 +36,16 @@ async function execute(spec: CommandSpec, argv: GlobalArgs & Record<string, unkn
   } catch (err) {
     if (argv.debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     if (err instanceof SysError) fail(err.message, err.exitCode);
+    const code = (err as { code?: unknown }).code;
+    if (app && typeof code === 'string' && code.startsWith('SQLITE_')) {
+      // The database failed under us: name it, and say what to do.
+      const hint = /CORRUPT|NOTADB/.test(code)
+        ? "; move it away or run 'syschangemon reset'"
+        : /FULL|IOERR/.test(code)
+          ? '; free some space; the sessions stored before are intact'
+          : '';
+      return fail(`database ${app.cfg.dbPath}: ${messageOf(err)}${hint}`, EXIT_FAILURE);
+    }
     return fail(messageOf(err), EXIT_FAILURE);
   } finally {
     app?.close();

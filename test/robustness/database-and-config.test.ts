@@ -1,0 +1,113 @@
+/**
+ * Bad databases and bad configuration: one line naming the file, never an overwrite, nothing
+ * written for a configuration error.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { CLI, sandbox } from '../helpers.js';
+
+const oneLine = (s: string) => s.trim().split('\n').length === 1;
+
+test('a corrupted or truncated database: one line naming it, suggesting reset, bytes untouched', () => {
+  const sb = sandbox();
+  try {
+    for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(sb.tree, `f${i}`), `${i}\n`.repeat(50));
+    assert.equal(sb.run('collect').code, 0);
+    const db = path.join(sb.storage, 'db.sqlite');
+    execFileSync('sqlite3', [db, 'PRAGMA wal_checkpoint(TRUNCATE)']);
+    const good = fs.readFileSync(db);
+    // Garbage over pages in the middle.
+    const bad = Buffer.from(good);
+    for (let i = 8192; i < Math.min(bad.length, 8192 * 6); i++) bad[i] = (i * 7919) & 0xff;
+    fs.writeFileSync(db, bad);
+    const r = sb.run('collect');
+    assert.equal(r.code, 1);
+    assert.ok(oneLine(r.stderr), r.stderr);
+    assert.match(r.stderr, /db\.sqlite/);
+    assert.match(r.stderr, /reset/);
+    assert.ok(fs.readFileSync(db).equals(bad), 'never overwritten');
+    // Truncated to half.
+    fs.writeFileSync(db, good.subarray(0, Math.floor(good.length / 2)));
+    const t = sb.run('list-sessions');
+    assert.notEqual(t.code, 0);
+    assert.ok(oneLine(t.stderr), t.stderr);
+    assert.match(t.stderr, /db\.sqlite/);
+    const reset = sb.run('reset');
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.equal(sb.json('list-sessions', '--format', 'json').length, 1);
+  } finally {
+    sb.cleanup();
+  }
+});
+
+test('a database of a newer schema is refused; an empty file is initialised', () => {
+  const sb = sandbox();
+  try {
+    assert.equal(sb.run('collect').code, 0);
+    const db = path.join(sb.storage, 'db.sqlite');
+    execFileSync('sqlite3', [db, 'PRAGMA user_version = 99']);
+    const r = sb.run('collect');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /schema version 99, newer than this syschangemon understands/);
+    fs.rmSync(sb.storage, { recursive: true });
+    fs.mkdirSync(sb.storage, { mode: 0o700 });
+    fs.writeFileSync(db, '');
+    assert.equal(sb.run('collect').code, 0, 'an empty file is a new database');
+  } finally {
+    sb.cleanup();
+  }
+});
+
+const CASES: [string, string, string, RegExp][] = [
+  ['unknown section', 'file', '[file]\ninclude =\n  /tmp/x/**\n[fiel]\nx = 1\n', /file\.conf:4: unknown section \[fiel\]/],
+  ['unknown key', 'file', '[file]\ninclude =\n  /tmp/x/**\nexclud = /a\n', /file\.conf:4: unknown key 'exclud' in \[file\].*did you mean 'exclude'/],
+  ['bad number', 'command', '[command]\ntimeout = soon\n', /command\.conf:2: bad value for 'timeout'/],
+  ['bad glob', 'file', '[file]\ninclude =\n  /tmp/[abc/**\n', /file\.conf:\d+: .*glob/],
+  ['bad bool', 'conffile', '[conffile]\nenable_plugin = perhaps\n', /conffile\.conf:2: bad value for 'enable_plugin'/],
+  ['line outside a section', 'wtmp', 'wtmp_path = /var/log/wtmp\n', /wtmp\.conf:1:/],
+];
+
+for (const [name, plugin, text, expected] of CASES) {
+  test(`config error exits 2 with file:line and writes nothing: ${name}`, () => {
+    const sb = sandbox();
+    try {
+      sb.writePlugin(plugin, text);
+      const r = sb.run('run');
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(oneLine(r.stderr), r.stderr);
+      assert.match(r.stderr, expected);
+      assert.ok(!fs.existsSync(sb.storage), 'no state written');
+    } finally {
+      sb.cleanup();
+    }
+  });
+}
+
+test('an include whose directory does not exist is not a failure', () => {
+  const sb = sandbox();
+  try {
+    sb.writePlugin('file', `[file]\ninclude =\n  ${sb.tree}/missing/**\n  ${sb.tree}/**\n`);
+    fs.writeFileSync(path.join(sb.tree, 'a'), 'a\n');
+    const r = sb.run('run');
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    sb.cleanup();
+  }
+});
+
+test('an unreadable config file (as nobody) is exit 2 naming it', { skip: process.getuid?.() !== 0 && 'needs root to switch user' }, () => {
+  const sb = sandbox();
+  try {
+    fs.chmodSync(sb.dir, 0o755);
+    fs.chmodSync(path.join(sb.etc, 'syschangemon.conf'), 0o600);
+    const r = spawnSync(process.execPath, [CLI, '-c', path.join(sb.etc, 'syschangemon.conf'), 'collect'], { encoding: 'utf8', uid: 65534, gid: 65534 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /syschangemon\.conf/);
+    assert.ok(oneLine(r.stderr), r.stderr);
+  } finally {
+    sb.cleanup();
+  }
+});
