@@ -18,15 +18,24 @@ interface CurrentRow {
   plugin: string;
 }
 
+const sortedKeyCache = new Map<string, string[]>();
+
 /** Canonical JSON of attributes: keys sorted, so equal states hash equally. */
 function canonicalAttrs(attrs: Attributes): string {
-  const keys = Object.keys(attrs).sort();
-  const out: Attributes = {};
-  for (const k of keys) {
-    const v = attrs[k];
-    if (v !== undefined) out[k] = v;
+  const keys = Object.keys(attrs);
+  const id = keys.join('\0');
+  let sorted = sortedKeyCache.get(id);
+  if (!sorted) {
+    sorted = [...keys].sort();
+    if (sortedKeyCache.size < 1000) sortedKeyCache.set(id, sorted);
   }
-  return JSON.stringify(out);
+  let out = '{';
+  for (const k of sorted) {
+    const v = attrs[k];
+    if (v === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${JSON.stringify(v)}`;
+  }
+  return `${out}}`;
 }
 
 function canonicalContents(refs: Record<string, string>): string | null {
@@ -46,7 +55,7 @@ export class SessionWriter {
   private errorCount = 0;
   private readonly notes: string[] = [];
   private readonly s: {
-    keyId: Statement;
+    lookup: Statement;
     insertKey: Statement;
     current: Statement;
     close: Statement;
@@ -54,8 +63,11 @@ export class SessionWriter {
     seen: Statement;
     isSeen: Statement;
   };
-  /** One-entry cache: `previous(key)` is usually followed by `add()` of the same key. */
-  private cache: { key: string; keyId: number | undefined; row: CurrentRow | undefined } | undefined;
+  /**
+   * Lookups by key, kept until the key is added: collectors ask `previous(key)` for a batch of
+   * items and add them afterwards, so each key costs one query.
+   */
+  private readonly cache = new Map<string, { keyId: number | undefined; row: CurrentRow | undefined }>();
 
   constructor(store: Store, hostname: string) {
     this.store = store;
@@ -71,7 +83,10 @@ export class SessionWriter {
         .run(uuid, hostname, started);
       this.session = db.prepare('SELECT * FROM sessions WHERE id = ?').get(info.lastInsertRowid) as SessionRow;
       this.s = {
-        keyId: db.prepare('SELECT id FROM keys WHERE key = ?').pluck(),
+        lookup: db.prepare(
+          `SELECT k.id AS key_id, k.plugin, i.id, i.valid_from, i.hash, i.attrs, i.contents, i.error
+           FROM keys k LEFT JOIN items i ON i.key_id = k.id AND i.valid_to IS NULL WHERE k.key = ?`,
+        ),
         insertKey: db.prepare('INSERT INTO keys (key, plugin) VALUES (?, ?)'),
         current: db.prepare(
           'SELECT i.id, i.key_id, i.valid_from, i.hash, i.attrs, i.contents, i.error, k.plugin FROM items i JOIN keys k ON k.id = i.key_id WHERE i.key_id = ? AND i.valid_to IS NULL',
@@ -90,11 +105,13 @@ export class SessionWriter {
   }
 
   private lookup(key: string): { keyId: number | undefined; row: CurrentRow | undefined } {
-    if (this.cache?.key === key) return this.cache;
-    const keyId = this.s.keyId.get(key) as number | undefined;
-    const row = keyId === undefined ? undefined : (this.s.current.get(keyId) as CurrentRow | undefined);
-    this.cache = { key, keyId, row };
-    return this.cache;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const r = this.s.lookup.get(key) as (Omit<CurrentRow, 'id'> & { id: number | null }) | undefined;
+    const found = { keyId: r?.key_id, row: r && r.id !== null ? (r as CurrentRow) : undefined };
+    if (this.cache.size >= 20_000) this.cache.clear();
+    this.cache.set(key, found);
+    return found;
   }
 
   /** The item as it was in the previous complete session (its current row, if not yet replaced). */
@@ -119,7 +136,7 @@ export class SessionWriter {
       .update(error ?? '')
       .digest('base64');
     const { keyId: existingId, row } = this.lookup(item.key);
-    this.cache = undefined;
+    this.cache.delete(item.key);
     let keyId = existingId;
     if (keyId === undefined) keyId = Number(this.s.insertKey.run(item.key, plugin).lastInsertRowid);
     if (row?.valid_from === this.session.id) return false;
@@ -157,7 +174,7 @@ export class SessionWriter {
       if (row.is_error) this.errorCount++;
       n++;
     }
-    this.cache = undefined;
+    this.cache.clear();
     return n;
   }
 
