@@ -27,6 +27,14 @@ export function out(text: string): void {
   process.stdout.write(text);
 }
 
+/**
+ * Write to stdout and wait while the pipe is full, so long outputs (reports, exports) stream
+ * in bounded memory instead of queueing in the process.
+ */
+export async function outStream(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+}
+
 /** Choose the --format value for a command. */
 export function formatOf(spec: CommandSpec, args: GlobalArgs): string {
   const formats = spec.formats ?? ['text'];

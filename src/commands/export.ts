@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import { sessionRef } from '../core/report.js';
 import { toStoredItem } from '../store/store.js';
 import type { CommandSpec } from './command.js';
-import { out } from './command.js';
+import { out, outStream } from './command.js';
 import { notFound } from '../errors.js';
 
 /** Neutralise a cell a spreadsheet would run as a formula (CSV injection). */
@@ -16,7 +16,7 @@ export const exportCommand: CommandSpec = {
   name: 'export',
   describe: 'export system state stored in session as CSV or JSON (default: most recent session)',
   formats: ['csv', 'json'],
-  run(app, args) {
+  async run(app, args) {
     const store = app.db(true);
     const session = args.sessionUuid ? store.sessionByUuid(args.sessionUuid) : store.latestSession();
     if (!session) throw notFound("no complete session yet: run 'syschangemon collect' first");
@@ -25,7 +25,7 @@ export const exportCommand: CommandSpec = {
       let first = true;
       for (const row of store.sessionItems(session)) {
         const item = toStoredItem(row);
-        out(`${first ? '\n' : ',\n'}    ${JSON.stringify({ key: item.key, plugin: item.plugin, attributes: item.attributes, contents: item.contentHashes, error: item.error })}`);
+        await outStream(`${first ? '\n' : ',\n'}    ${JSON.stringify({ key: item.key, plugin: item.plugin, attributes: item.attributes, contents: item.contentHashes, error: item.error })}`);
         first = false;
       }
       out(first ? ']\n}\n' : '\n  ]\n}\n');
@@ -37,7 +37,7 @@ export const exportCommand: CommandSpec = {
     for (const row of store.sessionItems(session)) {
       const item = toStoredItem(row);
       const cells = [item.key, item.plugin, ...names.map((n) => item.attributes[n]), item.error];
-      out(stringify([cells.map(safeCell)]));
+      await outStream(stringify([cells.map(safeCell)]));
     }
   },
 };

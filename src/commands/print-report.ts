@@ -3,13 +3,13 @@ import { renderReport } from '../core/render.js';
 import type { App } from '../core/app.js';
 import type { ReportRow } from '../store/store.js';
 import type { CommandSpec } from './command.js';
-import { formatOf, out } from './command.js';
+import { formatOf, out, outStream } from './command.js';
 
 /** Print a stored report in the chosen format. */
-export function printReport(app: App, row: ReportRow, format: string): void {
+export async function printReport(app: App, row: ReportRow, format: string): Promise<void> {
   const store = app.db(true);
   if (format === 'json') {
-    for (const chunk of reportJsonChunks(store, row)) out(chunk);
+    for (const chunk of reportJsonChunks(store, row)) await outStream(chunk);
     return;
   }
   const report = loadReport(store, row);
@@ -20,9 +20,9 @@ export const printReportCommand: CommandSpec = {
   name: 'print-report',
   describe: 'print report from database (default: last report)',
   formats: ['text', 'html', 'json'],
-  run(app, args) {
+  async run(app, args) {
     const row = app.db(true).reportByUuid(args.reportUuid);
     const format = args.format ?? (args.html ? 'html' : 'text');
-    printReport(app, row, formatOf(printReportCommand, { ...args, format }));
+    await printReport(app, row, formatOf(printReportCommand, { ...args, format }));
   },
 };

@@ -19,7 +19,7 @@ export const runCommand: CommandSpec = {
       }
     } else if (!args.quiet) {
       const row = app.db().reportByUuid(report.uuid);
-      printReport(app, row, args.format ?? (args.html ? 'html' : 'text'));
+      await printReport(app, row, args.format ?? (args.html ? 'html' : 'text'));
     }
     let code = 0;
     for (const step of afterReportSteps) {

@@ -79,9 +79,14 @@ export function templateContext(report: Report, opts: RenderOptions = {}): Recor
   return {
     report,
     groups: groupChanges(shown),
-    explained_groups: [...byPackage].map(([pkg, changes]) => ({ package: pkg, changes })),
+    explained_groups: [
+      ...[...byPackage].map(([pkg, changes]) => ({ package: pkg, changes, count: changes.length + (report.omitted?.explained[pkg] ?? 0) })),
+      ...Object.entries(report.omitted?.explained ?? {})
+        .filter(([pkg]) => !byPackage.has(pkg))
+        .map(([pkg, n]) => ({ package: pkg, changes: [], count: n })),
+    ],
     shown,
-    omitted: unexplained.length - shown.length,
+    omitted: unexplained.length - shown.length + (report.omitted?.unexplained ?? 0),
     version: programVersion(),
     command_hint: `syschangemon print-report -r ${report.uuid}`,
   };

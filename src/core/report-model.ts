@@ -52,6 +52,13 @@ export interface ComplianceTransition {
   new: string | null;
 }
 
+/** Changes left out when a report was loaded for a bounded rendering (mail). */
+export interface OmittedChanges {
+  unexplained: number;
+  /** Explained changes left out, by `explained_by`. */
+  explained: Record<string, number>;
+}
+
 export interface Report {
   uuid: string;
   created_at: string;
@@ -60,6 +67,8 @@ export interface Report {
   new_session: SessionRef;
   summary: { added: number; removed: number; changed: number; errors: number; explained?: number };
   changes: ReportChange[];
+  /** Set (never stored) when this copy holds only part of the changes; see loadReport. */
+  omitted?: OmittedChanges;
   logins: LoginSession[];
   errors: { key: string; message: string }[];
   /** Collector notes of the new session (e.g. "wtmp: /var/log/wtmp does not exist"). */

@@ -9,7 +9,7 @@ import type { Collector, ReportHookContext, StoredItem } from '../types.js';
 import { messageOf } from '../errors.js';
 import { diffSessions } from './differ.js';
 import type { Logger } from './logger.js';
-import type { Report, ReportChange, SessionRef } from './report-model.js';
+import type { OmittedChanges, Report, ReportChange, SessionRef } from './report-model.js';
 
 export function sessionRef(s: SessionRow): SessionRef {
   return { uuid: s.uuid, started_at: s.started_at, finished_at: s.finished_at, item_count: s.item_count };
@@ -95,12 +95,29 @@ function saveReport(store: Store, report: Report, mailState: MailState): void {
   }).immediate();
 }
 
-/** Load a stored report whole. */
-export function loadReport(store: Store, row: ReportRow): Report {
+/**
+ * Load a stored report. With `maxChanges`, at most that many unexplained and that many
+ * explained changes are kept and the rest only counted (`report.omitted`), so a mail of a
+ * report with 200k changes costs bounded memory.
+ */
+export function loadReport(store: Store, row: ReportRow, opts: { maxChanges?: number } = {}): Report {
   const head = JSON.parse(row.head) as Omit<Report, 'changes'>;
+  const max = opts.maxChanges ?? Number.POSITIVE_INFINITY;
   const changes: ReportChange[] = [];
-  for (const data of store.reportChanges(row)) changes.push(JSON.parse(data) as ReportChange);
-  return { ...head, changes } as Report;
+  const omitted: OmittedChanges = { unexplained: 0, explained: {} };
+  let unexplained = 0;
+  let explained = 0;
+  for (const data of store.reportChanges(row)) {
+    const c = JSON.parse(data) as ReportChange;
+    if (c.explained_by) {
+      if (explained++ < max) changes.push(c);
+      else omitted.explained[c.explained_by] = (omitted.explained[c.explained_by] ?? 0) + 1;
+    } else if (unexplained++ < max) changes.push(c);
+    else omitted.unexplained++;
+  }
+  const report = { ...head, changes } as Report;
+  if (omitted.unexplained || Object.keys(omitted.explained).length) report.omitted = omitted;
+  return report;
 }
 
 /** Stream a stored report as JSON text in the DESIGN.md key order, without holding it whole. */

@@ -31,7 +31,8 @@ export async function mailOne(app: App, row: ReportRow, args: GlobalArgs): Promi
     return undefined;
   }
   try {
-    await sendReport(loadReport(store, row), mailSettings(app));
+    const settings = mailSettings(app);
+    await sendReport(loadReport(store, row, { maxChanges: settings.maxChanges }), settings);
     store.setMailState(row.uuid, 'sent');
     app.log.info(`report ${row.uuid} mailed`);
     return undefined;

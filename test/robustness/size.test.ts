@@ -1,0 +1,88 @@
+/**
+ * A report with 200k changes: diffed, printed as JSON, exported and mailed in bounded memory,
+ * the mail cut at max_changes. Peak memory is read with GNU time (%M, kilobytes).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { SessionWriter } from '../../src/store/session-writer.js';
+import { Store } from '../../src/store/store.js';
+import { CLI } from '../helpers.js';
+
+const N = 200_000;
+const TIME = '/usr/bin/time';
+
+function measured(config: string, args: string[]): Promise<{ code: number | null; kb: number; stdoutBytes: number; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(TIME, ['-f', '%M', process.execPath, CLI, '-c', config, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (bytes += c.length));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('close', (code) => {
+      const lines = stderr.trim().split('\n');
+      resolve({ code, kb: Number(lines.pop()), stdoutBytes: bytes, stderr: lines.join('\n') });
+    });
+  });
+}
+
+test(`${N} changes: bounded memory for diff output, JSON, CSV and mail`, { skip: !fs.existsSync(TIME) && 'GNU time is not installed', timeout: 600_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scm-size-'));
+  const received: string[] = [];
+  const server = new SMTPServer({
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    size: 50 * 1024 * 1024,
+    onData(stream, _s, cb) {
+      simpleParser(stream).then((m) => {
+        received.push(m.text ?? '');
+        cb();
+      });
+    },
+  });
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.server.address() as net.AddressInfo).port)));
+  try {
+    fs.mkdirSync(path.join(dir, 'etc', 'plugins.d'), { recursive: true });
+    const config = path.join(dir, 'etc', 'syschangemon.conf');
+    fs.writeFileSync(config, `[syschangemon]\nmax_changes = 100\n[mail.smtp]\nto_addr = ops@example.com\nhost = 127.0.0.1\nport = ${port}\n[storage]\ndir = ${dir}/state\n`);
+    const store = Store.open(path.join(dir, 'state', 'db.sqlite'));
+    for (const round of [0, 1]) {
+      const w = new SessionWriter(store, 'host');
+      for (let i = 0; i < N; i++) {
+        w.add('file', {
+          key: `file:///data/d${i % 100}/file-${i}`,
+          attributes: { type: 'file', mode: round ? '0600' : '0644', size: 100 + i, sha256: `${round}-${i}`.padEnd(64, 'a') },
+        });
+      }
+      w.finish();
+    }
+    store.close();
+
+    const diff = await measured(config, ['diff']);
+    assert.equal(diff.code, 0, diff.stderr);
+    const json = await measured(config, ['print-report', '--format', 'json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.ok(json.stdoutBytes > 50 * 1024 * 1024, 'the whole report is printed');
+    const csv = await measured(config, ['export', '--format', 'csv']);
+    assert.equal(csv.code, 0, csv.stderr);
+    const mail = await measured(config, ['email-report']);
+    assert.equal(mail.code, 0, mail.stderr);
+    process.stdout.write(`# peak RSS (MB): diff ${diff.kb >> 10}, print-report json ${json.kb >> 10}, export csv ${csv.kb >> 10}, email-report ${mail.kb >> 10}\n`);
+    assert.ok(json.kb < 200 * 1024, `print-report --format json streams (${json.kb} KB)`);
+    assert.ok(csv.kb < 200 * 1024, `export streams (${csv.kb} KB)`);
+    assert.ok(mail.kb < 250 * 1024, `the mail is built from a bounded part of the report (${mail.kb} KB)`);
+    assert.ok(diff.kb < 1024 * 1024, `diff stays well below the machine's memory (${diff.kb} KB)`);
+    assert.equal(received.length, 1);
+    assert.match(received[0]!, /and 199900 more changes not shown here/);
+    assert.ok(received[0]!.length < 2 * 1024 * 1024, 'the mail is small');
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
