@@ -3,8 +3,9 @@
  * database.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CLI, type Sandbox, sandbox } from './helpers.js';
@@ -271,6 +272,29 @@ describe('failures', () => {
       assert.match(piped, /^key,plugin/);
     } finally {
       sb.cleanup();
+    }
+  });
+});
+
+describe('the Python tool configuration', () => {
+  test('its syschangemon.conf and plugins.d load unchanged and a collect runs', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scm-python-'));
+    try {
+      fs.cpSync(path.join(import.meta.dirname, 'fixtures', 'config', 'python-tool'), tmp, { recursive: true });
+      // Only the storage directory is moved into the temporary directory.
+      const storage = path.join(tmp, 'plugins.d', 'storage.conf');
+      fs.writeFileSync(storage, fs.readFileSync(storage, 'utf8').replace('/var/tmp/SysChangeMon/storage', path.join(tmp, 'state')));
+      const r = spawnSync(process.execPath, [CLI, '-c', tmp, 'collect'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const s = spawnSync(process.execPath, [CLI, '-c', tmp, 'export', '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+      const items = JSON.parse(s.stdout).items as { key: string; plugin: string }[];
+      assert.ok(items.some((i) => i.key === 'file:///etc/passwd'), 'file: /etc/*');
+      assert.ok(items.some((i) => i.key === 'conffile:///etc/passwd'), 'conffile');
+      assert.ok(items.some((i) => i.key === 'command://ip_route'), 'command');
+      assert.ok(items.some((i) => i.plugin === 'sysinfo'), 'sysinfo');
+      assert.ok(!items.some((i) => i.key === 'conffile:///etc/shadow'), 'shadow content never stored');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
 });
