@@ -2,6 +2,7 @@
  * Pure parsers of the files system facts come from: /etc/os-release, /etc/hosts,
  * /proc/stat, /proc/meminfo, /proc/cpuinfo and /proc/net/if_inet6.
  */
+import { formatIpv6Groups } from '../../core/ipv6.js';
 
 /** `KEY=value` pairs of os-release(5); quotes and backslash escapes removed. */
 export function parseOsRelease(text: string): Map<string, string> {
@@ -71,14 +72,5 @@ export function temporaryIpv6(text: string): Set<string> {
 export function compactIpv6(hex32: string): string {
   const groups: string[] = [];
   for (let i = 0; i < 32; i += 4) groups.push(parseInt(hex32.slice(i, i + 4), 16).toString(16));
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  return formatIpv6Groups(groups);
 }

@@ -3,6 +3,7 @@
  * or a record that cannot be one (type outside 0..9, microseconds out of range, control bytes
  * or invalid UTF-8 in a text field) is skipped and counted, never thrown.
  */
+import { formatIpv6Groups } from '../../core/ipv6.js';
 
 /** Record size of `struct utmp` on glibc x86_64 (and other 64-bit glibc targets). */
 export const RECORD_SIZE = 384;
@@ -67,17 +68,7 @@ function formatAddr(buf: Buffer, off: number): string {
   if (a.subarray(4).every((b) => b === 0)) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(a.readUInt16BE(i).toString(16));
-  // Compress the longest run of zero groups, as inet_ntop does.
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  return formatIpv6Groups(groups);
 }
 
 /** Parse one record at `off`; undefined if it is not a valid record. */
