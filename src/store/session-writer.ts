@@ -38,6 +38,11 @@ function canonicalAttrs(attrs: Attributes): string {
   return `${out}}`;
 }
 
+/** Hash of one stored state (attributes, content refs, error), for quick comparisons in SQL. */
+function stateHash(attrs: string, contents: string | null, error: string | null): string {
+  return createHash('sha1').update(attrs).update('\0').update(contents ?? '').update('\0').update(error ?? '').digest('base64');
+}
+
 function canonicalContents(refs: Record<string, string>): string | null {
   const keys = Object.keys(refs).sort();
   if (keys.length === 0) return null;
@@ -61,12 +66,12 @@ export class SessionWriter {
     close: Statement;
     insert: Statement;
     seen: Statement;
-    isSeen: Statement;
   };
   /**
    * Lookups by key, kept until the key is added: collectors ask `previous(key)` for a batch of
    * items and add them afterwards, so each key costs one query.
    */
+  private readonly carried = new Set<number>();
   private readonly cache = new Map<string, { keyId: number | undefined; row: CurrentRow | undefined }>();
 
   constructor(store: Store, hostname: string) {
@@ -96,7 +101,6 @@ export class SessionWriter {
           'INSERT INTO items (key_id, valid_from, hash, attrs, contents, error) VALUES (?, ?, ?, ?, ?, ?)',
         ),
         seen: db.prepare('INSERT OR IGNORE INTO temp.seen (key_id) VALUES (?)'),
-        isSeen: db.prepare('SELECT 1 FROM temp.seen WHERE key_id = ?'),
       };
     } catch (err) {
       db.exec('ROLLBACK');
@@ -128,26 +132,21 @@ export class SessionWriter {
     const attrs = canonicalAttrs(item.attributes);
     const contents = canonicalContents(refs);
     const error = item.error ?? null;
-    const hash = createHash('sha1')
-      .update(attrs)
-      .update('\0')
-      .update(contents ?? '')
-      .update('\0')
-      .update(error ?? '')
-      .digest('base64');
     const { keyId: existingId, row } = this.lookup(item.key);
     this.cache.delete(item.key);
     let keyId = existingId;
     if (keyId === undefined) keyId = Number(this.s.insertKey.run(item.key, plugin).lastInsertRowid);
     if (row?.valid_from === this.session.id) return false;
+    // Unchanged is the common case: compare the stored texts, no hashing needed.
+    const same = row !== undefined && row.attrs === attrs && row.contents === contents && row.error === error;
     // A carried item (see carry) is already seen; adding it again replaces it.
-    const carried = row !== undefined && this.s.isSeen.get(keyId) !== undefined;
-    if (carried && row.hash === hash) return true;
-    if (row && row.hash === hash) {
+    const carried = row !== undefined && this.carried.has(keyId);
+    if (carried && same) return true;
+    if (same) {
       this.s.seen.run(keyId);
     } else {
       if (row) this.s.close.run(this.previous?.id ?? row.valid_from, row.id);
-      this.s.insert.run(keyId, this.session.id, hash, attrs, contents, error);
+      this.s.insert.run(keyId, this.session.id, stateHash(attrs, contents, error), attrs, contents, error);
       this.s.seen.run(keyId);
     }
     if (!carried) {
@@ -170,6 +169,7 @@ export class SessionWriter {
     for (const row of rows) {
       if (filter && !filter(toStoredItem(row))) continue;
       this.s.seen.run(row.key_id);
+      this.carried.add(row.key_id);
       this.itemCount++;
       if (row.is_error) this.errorCount++;
       n++;
