@@ -8,6 +8,7 @@ import { commandCollector } from './command/index.js';
 import { sysinfoCollector } from './sysinfo/index.js';
 import { wtmpCollector } from './wtmp/index.js';
 import { packagesCollector } from './packages/index.js';
+import { scapCollector } from './scap/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
@@ -17,6 +18,7 @@ export const COLLECTORS: readonly Collector[] = [
   sysinfoCollector,
   wtmpCollector,
   packagesCollector,
+  scapCollector,
   // registry: add new collectors above this line
 ];
 

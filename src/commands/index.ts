@@ -12,6 +12,7 @@ import { listSessionsCommand } from './list-sessions.js';
 import { printReportCommand } from './print-report.js';
 import { resetCommand } from './reset.js';
 import { runCommand } from './run.js';
+import { capabilitiesCommand } from './capabilities.js';
 // commands: add new imports above this line
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -25,5 +26,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   printReportCommand,
   resetCommand,
   runCommand,
+  capabilitiesCommand,
   // registry: add new commands above this line
 ];

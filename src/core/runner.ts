@@ -3,7 +3,7 @@
  * item and its previous items are carried, so a broken collector never reads as "everything
  * removed"; the other collectors go on.
  */
-import { collectorFailure, messageOf } from '../errors.js';
+import { collectorFailure, ConfigError, messageOf } from '../errors.js';
 import type { Config } from '../config/config.js';
 import type { SessionRow, Store } from '../store/store.js';
 import { SessionWriter } from '../store/session-writer.js';
@@ -44,7 +44,14 @@ export function orderCollectors(collectors: readonly Collector[], enabled: (c: C
 export async function initCollectors(cfg: Config, collectors: readonly Collector[]): Promise<Collector[]> {
   const ordered = orderCollectors(collectors, (c) => cfg.plugins.get(c.name)?.enabled === true);
   for (const c of ordered) {
-    await c.init?.(cfg.plugins.get(c.name)!.options, { configDir: cfg.dir, stateDir: cfg.storageDir });
+    const pc = cfg.plugins.get(c.name)!;
+    try {
+      await c.init?.(pc.options, { configDir: cfg.dir, stateDir: cfg.storageDir });
+    } catch (err) {
+      // Name the file the collector's options came from.
+      if (err instanceof ConfigError && pc.file && !err.message.startsWith(pc.file)) throw new ConfigError(err.message, { file: pc.file });
+      throw err;
+    }
   }
   return ordered;
 }

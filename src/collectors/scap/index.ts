@@ -1,0 +1,230 @@
+/**
+ * The `scap` collector: OpenSCAP rule results (`oscap xccdf eval`) and Docker Bench for
+ * Security checks as items, so the report says which compliance rules went pass → fail.
+ * A full evaluation runs at most every `interval`; in between the last results are carried.
+ * Changed content (datastream, profile, tailoring, rule selection) forces a fresh evaluation.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError } from '../../errors.js';
+import type { ComplianceTransition, Report } from '../../core/report-model.js';
+import type { CollectContext, Collector, OptionSchema, Options, ReportHookContext } from '../../types.js';
+import { parseDockerBench } from './docker-bench.js';
+import { autoDatastream, evaluate, findOscap } from './oscap.js';
+import { datastreamProfiles, parseXccdfFile, summarise } from './xccdf.js';
+
+const PROFILE_PREFIX = 'xccdf_org.ssgproject.content_profile_';
+const RULE_PREFIX = 'xccdf_org.ssgproject.content_rule_';
+
+export const SCAP_OPTIONS: OptionSchema = {
+  datastream: { type: 'string', default: 'auto', description: 'SCAP source datastream file, or auto: the one for this OS in the usual content directories.' },
+  profile: { type: 'string', default: '', description: 'XCCDF profile id (the xccdf_org.ssgproject.content_profile_ prefix may be left out).' },
+  tailoring_file: { type: 'string', default: '', description: 'An XCCDF tailoring file.' },
+  rules: { type: 'list', separator: 'commas', default: [], description: 'Evaluate only these rules (ids, prefix optional).' },
+  skip_rules: { type: 'list', separator: 'commas', default: [], description: 'Rules never evaluated (ids, prefix optional).' },
+  timeout: { type: 'duration', default: 3600, description: 'Seconds an evaluation may run before oscap is killed.' },
+  interval: { type: 'duration', default: 7 * 86400, description: 'A full evaluation runs at most this often; between, the last results are carried. 0: every run.' },
+  probe_root: { type: 'string', default: '', description: 'Evaluate a copied tree instead of / (sets OSCAP_PROBE_ROOT).' },
+  docker_bench_log: { type: 'string', default: '', description: 'A Docker Bench for Security JSON log to record.' },
+};
+
+export const fullProfileId = (p: string) => (p.startsWith('xccdf_') ? p : `${PROFILE_PREFIX}${p}`);
+export const shortProfileId = (p: string) => (p.startsWith(PROFILE_PREFIX) ? p.slice(PROFILE_PREFIX.length) : p);
+const fullRuleId = (r: string) => (r.startsWith('xccdf_') ? r : `${RULE_PREFIX}${r}`);
+export const shortRuleId = (r: string) => (r.startsWith(RULE_PREFIX) ? r.slice(RULE_PREFIX.length) : r);
+
+interface ScapOptions {
+  datastream: string;
+  profile: string;
+  tailoring: string;
+  rules: string[];
+  skipRules: string[];
+  timeoutMs: number;
+  intervalMs: number;
+  probeRoot: string;
+  dockerBenchLog: string;
+}
+
+function scapOptions(o: Options): ScapOptions {
+  return {
+    datastream: String(o.datastream ?? 'auto'),
+    profile: String(o.profile ?? ''),
+    tailoring: String(o.tailoring_file ?? ''),
+    rules: ((o.rules as string[] | undefined) ?? []).map(fullRuleId),
+    skipRules: ((o.skip_rules as string[] | undefined) ?? []).map(fullRuleId),
+    timeoutMs: Number(o.timeout ?? 3600) * 1000,
+    intervalMs: Number(o.interval ?? 7 * 86400) * 1000,
+    probeRoot: String(o.probe_root ?? ''),
+    dockerBenchLog: String(o.docker_bench_log ?? ''),
+  };
+}
+
+function readOsRelease(): string {
+  try {
+    return fs.readFileSync('/etc/os-release', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function resolveDatastream(o: ScapOptions): string | undefined {
+  return o.datastream === 'auto' ? autoDatastream(readOsRelease()) : o.datastream;
+}
+
+/** What the results depend on: datastream, tailoring, profile and rule selection. */
+function contentHash(datastream: string, o: ScapOptions): string {
+  const h = createHash('sha256');
+  for (const f of [datastream, o.tailoring]) if (f) h.update(fs.readFileSync(f));
+  h.update(JSON.stringify([fullProfileId(o.profile), o.rules, o.skipRules]));
+  return h.digest('hex');
+}
+
+async function collectScap(ctx: CollectContext, o: ScapOptions): Promise<void> {
+  if (!o.profile) return;
+  const profile = fullProfileId(o.profile);
+  const short = shortProfileId(profile);
+  const prefix = `scap://${short}/`;
+  const keep = () => ctx.carryPrevious((i) => i.key.startsWith(prefix));
+  const datastream = resolveDatastream(o);
+  if (!datastream) {
+    ctx.note(`scap: no SCAP content for this OS in the usual directories; set datastream in scap.conf`);
+    keep();
+    return;
+  }
+  const bin = findOscap();
+  if (!bin) {
+    ctx.note('scap: oscap is not installed (Debian: apt install openscap-scanner); compliance not evaluated');
+    keep();
+    return;
+  }
+  const hash = contentHash(datastream, o);
+  const summaryKey = `${prefix}_summary`;
+  const prev = ctx.previous(summaryKey);
+  const last = typeof prev?.attributes.evaluated_at === 'string' ? Date.parse(prev.attributes.evaluated_at) : Number.NaN;
+  if (prev && prev.attributes.content_sha256 === hash && Date.now() - last < o.intervalMs) {
+    keep();
+    ctx.note(`scap: ${short}: results of the evaluation at ${prev.attributes.evaluated_at} carried (interval ${o.intervalMs / 1000} s)`);
+    return;
+  }
+  if (prev && prev.attributes.content_sha256 !== hash) ctx.debug(`content of ${short} changed: evaluating afresh`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'syschangemon-scap-'));
+  try {
+    const resultsFile = path.join(tmp, 'results.xml');
+    const started = new Date().toISOString();
+    const r = await evaluate({
+      bin,
+      datastream,
+      profile,
+      tailoring: o.tailoring || undefined,
+      rules: o.rules,
+      skipRules: o.skipRules,
+      resultsFile,
+      timeoutMs: o.timeoutMs,
+      probeRoot: o.probeRoot || undefined,
+    });
+    // oscap: 0 all passed, 2 some rule failed, 1 an error.
+    if (r.timedOut) throw new Error(`oscap timed out after ${o.timeoutMs / 1000} s; the previous results stay the comparison base`);
+    if (r.exitCode !== 0 && r.exitCode !== 2) {
+      const why = r.stderr.split('\n').find((l) => /error/i.test(l)) ?? r.stderr.split('\n')[0] ?? '';
+      throw new Error(`oscap exited ${r.exitCode}: ${why.trim()}; the previous results stay the comparison base`);
+    }
+    const results = parseXccdfFile(resultsFile);
+    for (const rule of results.rules) {
+      const attributes: Record<string, string> = { result: rule.result, severity: rule.severity, title: rule.title };
+      if (rule.ident) attributes.ident = rule.ident;
+      if (rule.message) attributes.message = rule.message;
+      ctx.add({ key: `${prefix}${shortRuleId(rule.id)}`, attributes });
+    }
+    const s = summarise(results.rules);
+    ctx.add({
+      key: summaryKey,
+      attributes: { ...s.counts, total: s.total, score: s.score, evaluated_at: started, content_sha256: hash, datastream, profile },
+    });
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function collectDockerBench(ctx: CollectContext, file: string): void {
+  if (!file) return;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    ctx.note(`scap: Docker Bench log ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    ctx.carryPrevious((i) => i.key.startsWith('docker-bench://'));
+    return;
+  }
+  try {
+    const log = parseDockerBench(text, file);
+    for (const c of log.checks) {
+      ctx.add({ key: `docker-bench://${c.id}`, attributes: { result: c.result, desc: c.desc, section: c.section } });
+    }
+  } catch (err) {
+    ctx.error('docker-bench://', (err as Error).message);
+    ctx.carryPrevious((i) => i.key.startsWith('docker-bench://') && i.key !== 'docker-bench://');
+  }
+}
+
+const RANK: Record<string, number> = { fail: 0, error: 1, unknown: 2, notchecked: 3, informational: 4, notapplicable: 5, fixed: 6, pass: 7 };
+const SEVERITY: Record<string, number> = { high: 0, medium: 1, low: 2, unknown: 3 };
+
+/**
+ * Compliance transitions of a report, worst first (→ fail on top, then by severity). `known`
+ * gives the stored attributes of a rule item, for the title and severity a change does not
+ * repeat when only the result changed.
+ */
+export function complianceTransitions(report: Report, known: (key: string) => Record<string, unknown> | undefined = () => undefined): ComplianceTransition[] {
+  const out: ComplianceTransition[] = [];
+  for (const c of report.changes) {
+    if (c.plugin !== 'scap' || !c.key.startsWith('scap://') || c.key.endsWith('/_summary')) continue;
+    const res = c.attributes.result;
+    if (!res) continue;
+    const oldR = res.old === null || res.old === undefined ? null : String(res.old);
+    const newR = res.new === null || res.new === undefined ? null : String(res.new);
+    // A first evaluation adds every rule: only failures are worth a line then.
+    if (oldR === null && newR !== 'fail' && newR !== 'error') continue;
+    const [profile = '', rule = ''] = c.key.slice('scap://'.length).split('/');
+    const stored = known(c.key);
+    const title = c.attributes.title?.new ?? c.attributes.title?.old ?? stored?.title;
+    const severity = c.attributes.severity?.new ?? c.attributes.severity?.old ?? stored?.severity;
+    out.push({ profile, rule, title: String(title ?? ''), severity: String(severity ?? ''), old: oldR, new: newR });
+  }
+  return out.sort(
+    (a, b) =>
+      (RANK[a.new ?? ''] ?? 9) - (RANK[b.new ?? ''] ?? 9) ||
+      (SEVERITY[a.severity] ?? 9) - (SEVERITY[b.severity] ?? 9) ||
+      a.rule.localeCompare(b.rule),
+  );
+}
+
+export const scapCollector: Collector = {
+  name: 'scap',
+  description: 'OpenSCAP rule results and Docker Bench checks, tracked over time.',
+  options: SCAP_OPTIONS,
+  init(options) {
+    const o = scapOptions(options);
+    if (!o.profile && !o.dockerBenchLog) throw new ConfigError('[scap] set profile (and datastream), or docker_bench_log');
+    if (o.tailoring && !fs.existsSync(o.tailoring)) throw new ConfigError(`[scap] tailoring_file ${o.tailoring} does not exist`);
+    if (!o.profile || o.datastream === 'auto') return;
+    if (!fs.existsSync(o.datastream)) throw new ConfigError(`[scap] datastream ${o.datastream} does not exist`);
+    const profiles = datastreamProfiles(o.datastream);
+    if (!profiles.some((p) => p.id === fullProfileId(o.profile))) {
+      throw new ConfigError(`[scap] profile '${o.profile}' is not in ${o.datastream}; available: ${profiles.map((p) => shortProfileId(p.id)).join(', ')}`);
+    }
+  },
+  async collect(ctx, options) {
+    const o = scapOptions(options);
+    collectDockerBench(ctx, o.dockerBenchLog);
+    await collectScap(ctx, o);
+  },
+  enrichReport(ctx: ReportHookContext) {
+    if (!ctx.report.changes.some((c) => c.plugin === 'scap')) return;
+    const attrs = new Map<string, Record<string, unknown>>();
+    for (const items of [ctx.oldItems('scap'), ctx.newItems('scap')]) for (const i of items) attrs.set(i.key, i.attributes);
+    const transitions = complianceTransitions(ctx.report, (key) => attrs.get(key));
+    if (transitions.length) ctx.report.compliance = transitions;
+  },
+};

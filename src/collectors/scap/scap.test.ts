@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import type { Report } from '../../core/report-model.js';
+import { parseDockerBench } from './docker-bench.js';
+import { complianceTransitions } from './index.js';
+import { autoDatastream } from './oscap.js';
+import { datastreamProfiles, parseXccdfChunks, parseXccdfFile, summarise } from './xccdf.js';
+
+// The shared fixtures stand beside the repository (../shared).
+const F = (name: string) => fileURLToPath(new URL(`../../../../shared/fixtures/scap/${name}`, import.meta.url));
+
+const counts = (file: string) => summarise(parseXccdfFile(F(file)).rules).counts;
+
+test('standard profile: 18 pass, 26 notapplicable; notselected dropped', () => {
+  const r = parseXccdfFile(F('results-standard.trimmed.xml'));
+  assert.equal(r.profile, 'xccdf_org.ssgproject.content_profile_standard');
+  assert.equal(r.rules.length, 44);
+  assert.equal(counts('results-standard.trimmed.xml').pass, 18);
+  assert.equal(counts('results-standard.trimmed.xml').notapplicable, 26);
+  const shadow = r.rules.find((x) => x.id.endsWith('_rule_file_permissions_etc_shadow'))!;
+  assert.equal(shadow.title, 'Verify Permissions on shadow File');
+  assert.equal(shadow.severity, 'medium');
+  assert.equal(r.oscapScore, 100);
+});
+
+test('anssi_bp28_high: 29 fail, 50 pass, 311 notapplicable, 1 notchecked', () => {
+  const c = counts('results-anssi_bp28_high.trimmed.xml');
+  assert.deepEqual([c.fail, c.pass, c.notapplicable, c.notchecked], [29, 50, 311, 1]);
+  const s = summarise(parseXccdfFile(F('results-anssi_bp28_high.trimmed.xml')).rules);
+  assert.equal(s.total, 391);
+  assert.equal(s.score, Math.round((50 / 391) * 10000) / 100);
+});
+
+test('fakeroot runs: shadow permissions and group owner go pass → fail', () => {
+  const res = (f: string) => new Map(parseXccdfFile(F(f)).rules.map((r) => [r.id.replace(/.*_rule_/, ''), r.result]));
+  const one = res('results-fakeroot-run1.trimmed.xml');
+  const two = res('results-fakeroot-run2.trimmed.xml');
+  const changed = [...one].filter(([id, r]) => two.get(id) !== r).map(([id, r]) => `${id}: ${r} -> ${two.get(id)}`);
+  assert.deepEqual(changed.sort(), ['file_owner_etc_group: pass -> fail', 'file_permissions_etc_shadow: pass -> fail']);
+});
+
+test('ARF results parse the same rule results', () => {
+  const arf = parseXccdfFile(F('arf-standard.trimmed.xml'));
+  assert.equal(arf.rules.length, 44);
+  assert.equal(summarise(arf.rules).counts.pass, 18);
+});
+
+test('truncated, garbage and foreign XML give one clean error', () => {
+  const text = fs.readFileSync(F('results-standard.trimmed.xml'), 'utf8');
+  assert.throws(() => parseXccdfChunks([text.slice(0, text.length / 2)], 'cut.xml'), /^Error: cut\.xml: not valid XCCDF results/);
+  assert.throws(() => parseXccdfChunks(['<a><b></a>'], 'bad.xml'), /bad\.xml: not valid XCCDF results/);
+  assert.throws(() => parseXccdfChunks(['<html><body/></html>'], 'page.xml'), /no TestResult element/);
+  assert.throws(() => parseXccdfChunks(['\0\x01garbage'], 'bin'), /bin: not valid/);
+});
+
+test('fast-check: any truncation or corruption of a results file throws only a clean Error', () => {
+  const text = fs.readFileSync(F('results-fakeroot-run1.trimmed.xml'), 'utf8');
+  fc.assert(
+    fc.property(fc.nat(text.length), fc.nat(text.length), fc.string({ maxLength: 20 }), (cut, at, junk) => {
+      const input = text.slice(0, Math.min(cut, at)) + junk + text.slice(at, cut);
+      try {
+        parseXccdfChunks([input], 'x');
+      } catch (err) {
+        assert.ok(err instanceof Error);
+        assert.ok(!err.message.includes('\n'), 'one line');
+        assert.match(err.message, /^x: /);
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('datastream profiles with titles', () => {
+  const profiles = datastreamProfiles(F('ssg-debian12-ds.xml'));
+  assert.equal(profiles.length, 9);
+  const std = profiles.find((p) => p.id === 'xccdf_org.ssgproject.content_profile_standard')!;
+  assert.equal(std.title, 'Standard System Security Profile for Debian 12');
+  assert.ok(std.description.length > 20);
+});
+
+test('auto datastream by os-release', () => {
+  const dir = fileURLToPath(new URL('../../../../shared/fixtures/scap/', import.meta.url));
+  assert.equal(autoDatastream('ID=debian\nVERSION_ID="12"\n', [dir]), `${dir}ssg-debian12-ds.xml`);
+  assert.equal(autoDatastream('ID=ubuntu\nVERSION_ID="22.04"\n', [dir]), undefined);
+});
+
+test('Docker Bench: the real key names, results lowercased', () => {
+  const log = parseDockerBench(fs.readFileSync(F('docker-bench.json'), 'utf8'));
+  assert.equal(log.version, '1.6.0');
+  assert.ok(log.checks.length > 5);
+  const first = log.checks[0]!;
+  assert.equal(first.id, '1.1.1');
+  assert.equal(first.result, 'warn');
+  assert.equal(first.section, '1 Host Configuration');
+  assert.throws(() => parseDockerBench('{"dockerbenchsec": "1", "items": []}'), /not a Docker Bench log/);
+  assert.throws(() => parseDockerBench('{trunc'), /not JSON/);
+  fc.assert(
+    fc.property(fc.jsonValue(), (v) => {
+      try {
+        parseDockerBench(JSON.stringify(v));
+      } catch (err) {
+        assert.match((err as Error).message, /not a Docker Bench log/);
+      }
+    }),
+  );
+});
+
+test('compliance transitions: worst first; a first evaluation lists only failures', () => {
+  const change = (rule: string, old: string | null, nu: string | null, severity = 'medium') => ({
+    key: `scap://standard/${rule}`,
+    plugin: 'scap',
+    change: old === null ? ('added' as const) : ('changed' as const),
+    attributes: { result: { old, new: nu }, ...(old === null ? { severity: { old: null, new: severity }, title: { old: null, new: rule } } : {}) },
+  });
+  const report = {
+    changes: [
+      change('a_low', 'pass', 'fail', 'low'),
+      change('b_fixed', 'fail', 'pass'),
+      change('c_new_pass', null, 'pass'),
+      change('d_new_fail', null, 'fail', 'high'),
+      { key: 'scap://standard/_summary', plugin: 'scap', change: 'changed', attributes: { pass: { old: 1, new: 2 } } },
+      { key: 'file:///etc/shadow', plugin: 'file', change: 'changed', attributes: { mode: { old: '0640', new: '0644' } } },
+    ],
+  } as unknown as Report;
+  const t = complianceTransitions(report);
+  assert.deepEqual(t.map((x) => `${x.rule}:${x.old}->${x.new}`), ['d_new_fail:null->fail', 'a_low:pass->fail', 'b_fixed:fail->pass']);
+});

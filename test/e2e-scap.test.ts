@@ -1,0 +1,113 @@
+/**
+ * Compliance end to end with the real scanner (Debian's openscap-scanner): a copied tree is
+ * evaluated through OSCAP_PROBE_ROOT, a rule is broken between two runs, and the pass → fail
+ * transition appears in the report.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { SHARED, sandbox } from './helpers.js';
+
+const oscap = spawnSync('sh', ['-c', 'command -v oscap'], { encoding: 'utf8' }).stdout.trim();
+const DS = path.join(SHARED, 'fixtures', 'scap', 'ssg-debian12-ds.xml');
+
+/** A small root the file probes read: the files the rules check, and what makes it "Debian 12". */
+function fakeRoot(dir: string): void {
+  fs.mkdirSync(path.join(dir, 'etc'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'usr', 'lib'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'var', 'lib', 'dpkg'), { recursive: true });
+  for (const f of ['passwd', 'group', 'shadow', 'gshadow']) fs.copyFileSync(`/etc/${f}`, path.join(dir, 'etc', f));
+  fs.chmodSync(path.join(dir, 'etc', 'shadow'), 0o640);
+  fs.chmodSync(path.join(dir, 'etc', 'group'), 0o644);
+  fs.copyFileSync('/etc/os-release', path.join(dir, 'etc', 'os-release'));
+  fs.copyFileSync('/etc/debian_version', path.join(dir, 'etc', 'debian_version'));
+  fs.copyFileSync('/etc/os-release', path.join(dir, 'usr', 'lib', 'os-release'));
+  fs.copyFileSync('/var/lib/dpkg/status', path.join(dir, 'var', 'lib', 'dpkg', 'status'));
+}
+
+const RULES = 'file_permissions_etc_shadow, file_owner_etc_group, file_permissions_etc_passwd';
+
+test('a rule broken between two runs: pass → fail in the JSON and text reports', { skip: (!oscap || !fs.existsSync(DS)) && 'needs oscap and the shared datastream' }, () => {
+  const sb = sandbox();
+  try {
+    const root = path.join(sb.dir, 'root');
+    fakeRoot(root);
+    sb.writePlugin('scap', `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = standard\nrules = ${RULES}\ninterval = 0\nprobe_root = ${root}\n`);
+    const first = sb.run('run', '--quiet');
+    assert.equal(first.code, 0, first.stderr);
+    const items = sb.json('export', '--format', 'json').items as { key: string; attributes: Record<string, unknown> }[];
+    const shadow = items.find((i) => i.key === 'scap://standard/file_permissions_etc_shadow')!;
+    assert.equal(shadow.attributes.result, 'pass');
+    assert.equal(shadow.attributes.title, 'Verify Permissions on shadow File');
+    const summary = items.find((i) => i.key === 'scap://standard/_summary')!;
+    assert.equal(summary.attributes.pass, 3);
+    assert.equal(summary.attributes.score, 100);
+
+    fs.chmodSync(path.join(root, 'etc', 'shadow'), 0o644);
+    const second = sb.run('run', '--quiet');
+    assert.equal(second.code, 0, second.stderr);
+    const report = sb.json('print-report', '--format', 'json');
+    assert.deepEqual(report.compliance, [
+      { profile: 'standard', rule: 'file_permissions_etc_shadow', title: 'Verify Permissions on shadow File', severity: 'medium', old: 'pass', new: 'fail' },
+    ]);
+    const change = report.changes.find((c: { key: string }) => c.key === 'scap://standard/file_permissions_etc_shadow');
+    assert.deepEqual(change.attributes.result, { old: 'pass', new: 'fail' });
+    const text = sb.run('print-report').stdout;
+    assert.match(text, /COMPLIANCE\n-+\n  standard\/file_permissions_etc_shadow  pass -> fail  \[medium\] Verify Permissions on shadow File/);
+  } finally {
+    sb.cleanup();
+  }
+});
+
+test('between evaluations the results are carried; changed content forces a new evaluation', { skip: (!oscap || !fs.existsSync(DS)) && 'needs oscap' }, () => {
+  const sb = sandbox();
+  try {
+    const root = path.join(sb.dir, 'root');
+    fakeRoot(root);
+    const conf = (rules: string) => `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = standard\nrules = ${rules}\ninterval = 1d\nprobe_root = ${root}\n`;
+    sb.writePlugin('scap', conf(RULES));
+    assert.equal(sb.run('run', '--quiet').code, 0);
+    fs.chmodSync(path.join(root, 'etc', 'shadow'), 0o644);
+    assert.equal(sb.run('run', '--quiet').code, 0);
+    const carried = sb.json('print-report', '--format', 'json');
+    assert.equal(carried.changes.filter((c: { plugin: string }) => c.plugin === 'scap').length, 0, 'nothing removed, nothing re-evaluated');
+    assert.ok(carried.notes.some((n: string) => /results of the evaluation at .* carried/.test(n)));
+    sb.writePlugin('scap', conf('file_permissions_etc_shadow'));
+    assert.equal(sb.run('run', '--quiet').code, 0);
+    const fresh = sb.json('print-report', '--format', 'json');
+    // The narrowed selection evaluates anew; the rules left out are listed too (they no longer guard anything).
+    assert.deepEqual(fresh.compliance.map((t: { rule: string; old: string; new: string }) => `${t.rule}:${t.old}->${t.new}`), [
+      'file_permissions_etc_shadow:pass->fail',
+      'file_owner_etc_group:pass->null',
+      'file_permissions_etc_passwd:pass->null',
+    ]);
+  } finally {
+    sb.cleanup();
+  }
+});
+
+test('no oscap on PATH: a note, the run goes on; unknown profile: exit 2 listing profiles', { skip: !fs.existsSync(DS) && 'needs the shared datastream' }, () => {
+  const sb = sandbox();
+  try {
+    sb.writePlugin('scap', `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = no_such_profile\n`);
+    const bad = sb.run('collect');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /scap\.conf: \[scap\] profile 'no_such_profile' is not in .*available: .*standard/);
+    sb.writePlugin('scap', `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = standard\n`);
+    // A PATH with node but without oscap.
+    const bin = path.join(sb.dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+    const r = spawnSync(path.join(bin, 'node'), [path.join(import.meta.dirname, '..', 'dist', 'cli.js'), '-c', path.join(sb.etc, 'syschangemon.conf'), 'collect'], {
+      encoding: 'utf8',
+      env: { PATH: bin },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const sessions = sb.json('list-sessions', '--format', 'json');
+    assert.equal(sessions.length, 1);
+  } finally {
+    sb.cleanup();
+  }
+});
