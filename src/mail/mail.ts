@@ -4,10 +4,9 @@
  * sendmail binary. Every setting of the Python tool's `[mail.smtp]` section is honoured.
  */
 import * as os from 'node:os';
-import nodemailer from 'nodemailer';
 import { mailError, messageOf } from '../errors.js';
 import { renderReport, renderSubject } from '../core/render.js';
-import type { Report } from '../core/report-model.js';
+import type { Report, ReportChange } from '../core/report-model.js';
 import type { Options } from '../types.js';
 
 export interface MailSettings {
@@ -17,10 +16,9 @@ export interface MailSettings {
   /** Changes shown in full; the rest are counted with the command that shows them. */
   maxChanges: number;
   hostname?: string;
+  /** `-t/--html`: order the parts so that a client showing one form shows the HTML. */
+  preferHtml?: boolean;
 }
-
-/** Lines of one diff kept in a mail; the rest are cut with a note. */
-export const MAX_DIFF_LINES = 200;
 
 /** Split a comma list of addresses. */
 export function addressList(value: unknown): string[] {
@@ -32,23 +30,51 @@ export function addressList(value: unknown): string[] {
     : [];
 }
 
+/** Whether `[mail.smtp]` names any recipient (to_addr, cc or bcc). */
 export function hasRecipients(smtp: Options): boolean {
   return [smtp.to_addr, smtp.cc, smtp.bcc].some((v) => addressList(v).length > 0);
 }
 
-/** A copy of the report whose diffs are cut to MAX_DIFF_LINES each, so a mail stays bounded. */
+/** Lines of one diff kept in a mail; the rest are counted with the command that shows them. */
+export const MAX_DIFF_LINES = 200;
+/** Characters of one diff line kept in a mail (a minified file is one huge line). */
+export const MAX_LINE_CHARS = 2000;
+/** Characters of all diffs of one mail together. */
+export const MAX_MAIL_DIFF_CHARS = 2 * 1024 * 1024;
+
+/** A change as rendered in a mail: `diff_omitted` counts the diff lines cut. */
+export type MailChange = ReportChange & { diff_omitted?: number };
+
+/**
+ * Cut one diff to MAX_DIFF_LINES lines of at most MAX_LINE_CHARS characters, and to `budget`
+ * characters in all.
+ */
+export function cutDiff(diff: string, budget = Number.POSITIVE_INFINITY): { diff: string; omitted: number } {
+  const lines = diff.endsWith('\n') ? diff.slice(0, -1).split('\n') : diff.split('\n');
+  const kept: string[] = [];
+  let chars = 0;
+  for (const line of lines) {
+    if (kept.length >= MAX_DIFF_LINES) break;
+    const shown = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (${line.length - MAX_LINE_CHARS} more characters)` : line;
+    if (chars + shown.length + 1 > budget) break;
+    kept.push(shown);
+    chars += shown.length + 1;
+  }
+  return { diff: kept.length ? `${kept.join('\n')}\n` : '', omitted: lines.length - kept.length };
+}
+
+/** A copy of the report whose diffs are cut (see cutDiff), so a mail stays bounded. */
 export function boundedForMail(report: Report, maxChanges: number): Report {
-  const changes = report.changes.slice(0, maxChanges + report.changes.filter((c) => c.explained_by).length).map((c) => {
+  const explained = report.changes.filter((c) => c.explained_by).length;
+  let budget = MAX_MAIL_DIFF_CHARS;
+  const head = report.changes.slice(0, maxChanges + explained).map((c): MailChange => {
     if (!c.diff) return c;
-    const lines = c.diff.split('\n');
-    if (lines.length <= MAX_DIFF_LINES) return c;
-    return {
-      ...c,
-      diff: `${lines.slice(0, MAX_DIFF_LINES).join('\n')}\n`,
-      note: `${c.note ? `${c.note}; ` : ''}diff cut after ${MAX_DIFF_LINES} lines (${lines.length} in all)`,
-    };
+    const cut = cutDiff(c.diff, budget);
+    budget -= cut.diff.length;
+    if (cut.diff === c.diff) return c;
+    return { ...c, diff: cut.diff || undefined, diff_omitted: cut.omitted };
   });
-  return { ...report, changes: [...changes, ...report.changes.slice(changes.length)] };
+  return { ...report, changes: [...head, ...report.changes.slice(head.length)] };
 }
 
 export interface BuiltMessage {
@@ -81,7 +107,9 @@ export function buildMessage(report: Report, s: MailSettings): BuiltMessage {
   };
 }
 
-function transport(s: MailSettings) {
+async function transport(s: MailSettings) {
+  // Loaded on first use: most commands never mail, and nodemailer is slow to load.
+  const { default: nodemailer } = await import('nodemailer');
   const smtp = s.smtp;
   if (s.handler === 'sendmail') {
     return nodemailer.createTransport({ sendmail: true, newline: 'unix', path: String(smtp.sendmail_path || '/usr/sbin/sendmail') });
@@ -128,7 +156,12 @@ export function describeMailError(err: unknown, s: MailSettings): string {
 export async function sendReport(report: Report, s: MailSettings): Promise<BuiltMessage> {
   const msg = buildMessage(report, s);
   if (msg.to.length + msg.cc.length + msg.bcc.length === 0) throw mailError('mail: no recipients configured ([mail.smtp] to_addr)');
-  const t = transport(s);
+  const t = await transport(s);
+  // In multipart/alternative the last part is the preferred one: a client that shows one
+  // form shows the text unless -t/--html asks for the HTML.
+  const parts = s.preferHtml
+    ? { text: msg.text, html: msg.html }
+    : { html: msg.html, alternatives: [{ contentType: 'text/plain; charset=utf-8', content: msg.text }] };
   try {
     await t.sendMail({
       from: msg.from,
@@ -136,8 +169,7 @@ export async function sendReport(report: Report, s: MailSettings): Promise<Built
       cc: msg.cc.length ? msg.cc : undefined,
       bcc: msg.bcc.length ? msg.bcc : undefined,
       subject: msg.subject,
-      text: msg.text,
-      html: msg.html,
+      ...parts,
       headers: { 'X-Syschangemon-Report': report.uuid },
     });
   } catch (err) {

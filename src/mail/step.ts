@@ -32,7 +32,7 @@ export async function mailOne(app: App, row: ReportRow, args: GlobalArgs): Promi
   }
   try {
     const settings = mailSettings(app);
-    await sendReport(loadReport(store, row, { maxChanges: settings.maxChanges }), settings);
+    await sendReport(loadReport(store, row, { maxChanges: settings.maxChanges }), { ...settings, preferHtml: args.html === true });
     store.setMailState(row.uuid, 'sent');
     app.log.info(`report ${row.uuid} mailed`);
     return undefined;
