@@ -62,4 +62,4 @@ for p in /var/lib/syschangemon /etc/syschangemon /etc/cron.d/syschangemon /usr/l
   [ ! -e "$p" ] || fail "$p is left after purge"
 done
 rm -rf "$out"
-echo "1 passed, 0 failed"
+echo "# package-test: ok"
