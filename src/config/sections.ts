@@ -50,7 +50,7 @@ export const CORE_SECTIONS: Record<string, OptionSchema> = {
   },
   'log.syslog': {
     enabled: { type: 'bool', default: false, description: 'Send a run summary to syslog.' },
-    facility: { type: 'string', default: 'daemon', description: 'Syslog facility.' },
+    facility: { type: 'string', default: 'daemon', choices: ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], description: 'Syslog facility.' },
     tag: { type: 'string', default: 'syschangemon', description: 'Syslog tag (APP-NAME).' },
     per_change: { type: 'bool', default: false, description: 'Also one line per change.' },
     method: { type: 'string', default: 'auto', choices: ['auto', 'logger', 'stderr'], description: 'logger(1), or stderr with <N> prefixes (systemd); auto picks stderr under systemd.' },

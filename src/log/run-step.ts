@@ -1,0 +1,36 @@
+/**
+ * The syslog step of `run`: after the report is printed and mailed, one summary line (and,
+ * with per_change, one line per change) goes to syslog. A syslog failure is a warning; the
+ * run's exit code is not changed by it.
+ */
+import type { App, GlobalArgs } from '../core/app.js';
+import type { ReportChange } from '../core/report-model.js';
+import type { Store } from '../store/store.js';
+import { changeLine, sendSyslog, summaryLine, type SendOptions, type SyslogLine } from './syslog.js';
+import { syslogSettings } from './syslog.js';
+
+function* changeLines(store: Store, reportUuid: string): Generator<SyslogLine> {
+  const row = store.reportByUuid(reportUuid);
+  for (const data of store.reportChanges(row)) yield changeLine(JSON.parse(data) as ReportChange, reportUuid);
+}
+
+/** The lines of one run: the summary first, then each change (streamed from the store). */
+export function* runLines(store: Store, reportUuid: string | undefined, perChange: boolean): Generator<SyslogLine> {
+  if (reportUuid) {
+    const r = store.reportByUuid(reportUuid);
+    yield summaryLine({ sessionUuid: r.new_session_uuid, reportUuid: r.uuid, added: r.added, removed: r.removed, changed: r.changed, errors: r.errors });
+    if (perChange) yield* changeLines(store, reportUuid);
+    return;
+  }
+  const s = store.latestSession();
+  if (s) yield summaryLine({ sessionUuid: s.uuid, added: 0, removed: 0, changed: 0, errors: s.error_count, items: s.item_count });
+}
+
+/** Registered in src/wiring.ts as one of `run`'s after-report steps. */
+export async function syslogRunStep(app: App, _args: GlobalArgs, reportUuid: string | undefined, opts: SendOptions = {}): Promise<number> {
+  const settings = syslogSettings(app.cfg.sections['log.syslog'] ?? {});
+  if (!settings.enabled) return 0;
+  const warning = await sendSyslog(settings, runLines(app.db(), reportUuid, settings.perChange), opts);
+  if (warning) app.log.warn(warning);
+  return 0;
+}
