@@ -167,7 +167,9 @@ export async function sendReport(report: Report, s: MailSettings): Promise<Built
       from: msg.from,
       to: msg.to,
       cc: msg.cc.length ? msg.cc : undefined,
-      bcc: msg.bcc.length ? msg.bcc : undefined,
+      // Bcc goes only into the envelope: nodemailer's sendmail transport would keep a Bcc
+      // header and leave stripping it to the local MTA.
+      envelope: { from: msg.from, to: [...msg.to, ...msg.cc, ...msg.bcc] },
       subject: msg.subject,
       ...parts,
       headers: { 'X-Syschangemon-Report': report.uuid },
