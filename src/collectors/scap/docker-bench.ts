@@ -9,6 +9,8 @@ export interface DockerBenchCheck {
   section: string;
   desc: string;
   result: string;
+  /** Inferred from the CIS section, as the PatchMon agent does: 1, 2 and 5 high, else medium. */
+  severity: 'high' | 'medium';
   details: string;
 }
 
@@ -47,6 +49,7 @@ export function parseDockerBench(text: string, source = 'docker-bench log'): Doc
         section: `${String(s.id ?? '')} ${String(s.desc ?? '')}`.trim(),
         desc: String(c.desc ?? ''),
         result,
+        severity: /^[125]\./.test(c.id) ? 'high' : 'medium',
         details: typeof c.details === 'string' ? c.details : '',
       });
     }

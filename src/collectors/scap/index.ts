@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, messageOf } from '../../errors.js';
 import type { ComplianceTransition, Report } from '../../core/report-model.js';
 import type { CollectContext, Collector, OptionSchema, Options, ReportHookContext } from '../../types.js';
 import { parseDockerBench } from './docker-bench.js';
@@ -81,6 +81,13 @@ function contentHash(datastream: string, o: ScapOptions): string {
   return h.digest('hex');
 }
 
+/** The line of oscap's stderr that says what went wrong (its WARNINGs are about remote content). */
+export function oscapError(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('WARNING:'));
+  const line = lines.find((l) => /error/i.test(l)) ?? lines[0] ?? 'no message';
+  return line.replace(/\s*\[[^\]]*\.c:\d+\]$/, '');
+}
+
 async function collectScap(ctx: CollectContext, o: ScapOptions): Promise<void> {
   if (!o.profile) return;
   const profile = fullProfileId(o.profile);
@@ -123,12 +130,13 @@ async function collectScap(ctx: CollectContext, o: ScapOptions): Promise<void> {
       resultsFile,
       timeoutMs: o.timeoutMs,
       probeRoot: o.probeRoot || undefined,
+      // oscap validated this very content at the last evaluation; validation costs ~0.4 s.
+      skipValid: prev?.attributes.content_sha256 === hash,
     });
     // oscap: 0 all passed, 2 some rule failed, 1 an error.
     if (r.timedOut) throw new Error(`oscap timed out after ${o.timeoutMs / 1000} s; the previous results stay the comparison base`);
     if (r.exitCode !== 0 && r.exitCode !== 2) {
-      const why = r.stderr.split('\n').find((l) => /error/i.test(l)) ?? r.stderr.split('\n')[0] ?? '';
-      throw new Error(`oscap exited ${r.exitCode}: ${why.trim()}; the previous results stay the comparison base`);
+      throw new Error(`oscap exited ${r.exitCode}: ${oscapError(r.stderr)}; the previous results stay the comparison base`);
     }
     const results = parseXccdfFile(resultsFile);
     for (const rule of results.rules) {
@@ -160,7 +168,7 @@ function collectDockerBench(ctx: CollectContext, file: string): void {
   try {
     const log = parseDockerBench(text, file);
     for (const c of log.checks) {
-      ctx.add({ key: `docker-bench://${c.id}`, attributes: { result: c.result, desc: c.desc, section: c.section } });
+      ctx.add({ key: `docker-bench://${c.id}`, attributes: { result: c.result, desc: c.desc, section: c.section, severity: c.severity } });
     }
   } catch (err) {
     ctx.error('docker-bench://', (err as Error).message);
@@ -168,15 +176,29 @@ function collectDockerBench(ctx: CollectContext, file: string): void {
   }
 }
 
-const RANK: Record<string, number> = { fail: 0, error: 1, unknown: 2, notchecked: 3, informational: 4, notapplicable: 5, fixed: 6, pass: 7 };
 const SEVERITY: Record<string, number> = { high: 0, medium: 1, low: 2, unknown: 3 };
+const BAD = new Set(['fail', 'error']);
+
+/** Order of a transition in the report: regressions, fixes, other changes, rules that appeared, rules that left. */
+function category(t: ComplianceTransition): number {
+  if (t.new !== null && BAD.has(t.new)) return 0;
+  if (t.new === null) return 4;
+  if (t.old === null) return 3;
+  if (BAD.has(t.old)) return 1;
+  return 2;
+}
 
 /**
- * Compliance transitions of a report, worst first (→ fail on top, then by severity). `known`
- * gives the stored attributes of a rule item, for the title and severity a change does not
- * repeat when only the result changed.
+ * Compliance transitions of a report, worst first: regressions (→ fail or error, by severity),
+ * then fixes, other result changes, rules that appeared and rules that left the profile. On a
+ * profile's first evaluation (its summary item is added) only failures are listed. `known` gives
+ * the stored attributes of a rule item, for the title and severity a change does not repeat
+ * when only the result changed.
  */
 export function complianceTransitions(report: Report, known: (key: string) => Record<string, unknown> | undefined = () => undefined): ComplianceTransition[] {
+  const firstEvaluation = new Set(
+    report.changes.filter((c) => c.plugin === 'scap' && c.change === 'added' && c.key.endsWith('/_summary')).map((c) => c.key.slice('scap://'.length, -'/_summary'.length)),
+  );
   const out: ComplianceTransition[] = [];
   for (const c of report.changes) {
     if (c.plugin !== 'scap' || !c.key.startsWith('scap://') || c.key.endsWith('/_summary')) continue;
@@ -184,9 +206,11 @@ export function complianceTransitions(report: Report, known: (key: string) => Re
     if (!res) continue;
     const oldR = res.old === null || res.old === undefined ? null : String(res.old);
     const newR = res.new === null || res.new === undefined ? null : String(res.new);
+    const rest = c.key.slice('scap://'.length);
+    const profile = rest.slice(0, rest.indexOf('/'));
+    const rule = rest.slice(profile.length + 1);
     // A first evaluation adds every rule: only failures are worth a line then.
-    if (oldR === null && newR !== 'fail' && newR !== 'error') continue;
-    const [profile = '', rule = ''] = c.key.slice('scap://'.length).split('/');
+    if (oldR === null && firstEvaluation.has(profile) && !BAD.has(newR ?? '')) continue;
     const stored = known(c.key);
     const title = c.attributes.title?.new ?? c.attributes.title?.old ?? stored?.title;
     const severity = c.attributes.severity?.new ?? c.attributes.severity?.old ?? stored?.severity;
@@ -194,8 +218,9 @@ export function complianceTransitions(report: Report, known: (key: string) => Re
   }
   return out.sort(
     (a, b) =>
-      (RANK[a.new ?? ''] ?? 9) - (RANK[b.new ?? ''] ?? 9) ||
+      category(a) - category(b) ||
       (SEVERITY[a.severity] ?? 9) - (SEVERITY[b.severity] ?? 9) ||
+      a.profile.localeCompare(b.profile) ||
       a.rule.localeCompare(b.rule),
   );
 }
@@ -208,11 +233,19 @@ export const scapCollector: Collector = {
     const o = scapOptions(options);
     if (!o.profile && !o.dockerBenchLog) throw new ConfigError('[scap] set profile (and datastream), or docker_bench_log');
     if (o.tailoring && !fs.existsSync(o.tailoring)) throw new ConfigError(`[scap] tailoring_file ${o.tailoring} does not exist`);
-    if (!o.profile || o.datastream === 'auto') return;
-    if (!fs.existsSync(o.datastream)) throw new ConfigError(`[scap] datastream ${o.datastream} does not exist`);
-    const profiles = datastreamProfiles(o.datastream);
+    if (!o.profile) return;
+    if (o.datastream !== 'auto' && !fs.existsSync(o.datastream)) throw new ConfigError(`[scap] datastream ${o.datastream} does not exist`);
+    // With auto and no content for this OS, collect() notes it and the other collectors run.
+    const datastream = resolveDatastream(o);
+    if (!datastream) return;
+    let profiles;
+    try {
+      profiles = datastreamProfiles(datastream);
+    } catch (err) {
+      throw new ConfigError(`[scap] datastream ${messageOf(err)}`);
+    }
     if (!profiles.some((p) => p.id === fullProfileId(o.profile))) {
-      throw new ConfigError(`[scap] profile '${o.profile}' is not in ${o.datastream}; available: ${profiles.map((p) => shortProfileId(p.id)).join(', ')}`);
+      throw new ConfigError(`[scap] profile '${o.profile}' is not in ${datastream}; available: ${profiles.map((p) => shortProfileId(p.id)).join(', ')}`);
     }
   },
   async collect(ctx, options) {

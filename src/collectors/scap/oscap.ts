@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const CONTENT_DIRS = ['/usr/share/xml/scap/ssg/content', '/usr/share/scap-security-guide', '/opt/scap/content'];
-const PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+// cron's PATH (/usr/bin:/bin) lacks the sbin directories.
+const PATH_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 
 /** The oscap binary, if installed. */
 export function findOscap(envPath = process.env.PATH ?? ''): string | undefined {
@@ -65,16 +66,22 @@ export interface EvalOptions {
   resultsFile: string;
   timeoutMs: number;
   probeRoot?: string;
+  /** Skip oscap's schema validation (content already validated with the same hash). */
+  skipValid?: boolean;
 }
 
 export interface EvalResult {
   exitCode: number | null;
   stderr: string;
   timedOut: boolean;
+  /** Process (and process group) id of the oscap run. */
+  pid: number | undefined;
 }
 
 export function evaluate(o: EvalOptions): Promise<EvalResult> {
-  const args = ['xccdf', 'eval', '--profile', o.profile];
+  const args = ['xccdf', 'eval'];
+  if (o.skipValid) args.push('--skip-valid');
+  args.push('--profile', o.profile);
   if (o.tailoring) args.push('--tailoring-file', o.tailoring);
   for (const r of o.rules) args.push('--rule', r);
   for (const r of o.skipRules) args.push('--skip-rule', r);
@@ -98,11 +105,11 @@ export function evaluate(o: EvalOptions): Promise<EvalResult> {
     }, o.timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
-      resolve({ exitCode: null, stderr: err.message, timedOut: false });
+      resolve({ exitCode: null, stderr: err.message, timedOut: false, pid: child.pid });
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ exitCode: code, stderr, timedOut });
+      resolve({ exitCode: code, stderr, timedOut, pid: child.pid });
     });
   });
 }

@@ -48,6 +48,35 @@ test('ARF results parse the same rule results', () => {
   assert.equal(summarise(arf.rules).counts.pass, 18);
 });
 
+test('idents, messages, and titles from a Benchmark that follows the TestResult', () => {
+  const doc = `<?xml version="1.0"?>
+<arf:asset-report-collection xmlns:arf="a" xmlns:x="http://checklists.nist.gov/xccdf/1.2">
+  <x:TestResult id="t" start-time="2026-01-01T00:00:00" end-time="2026-01-01T00:01:00">
+    <x:profile idref="xccdf_org.ssgproject.content_profile_cis"/>
+    <x:rule-result idref="r_one" severity="high"><x:result>fail</x:result>
+      <x:ident system="https://ncp.nist.gov/cce">CCE-1-1</x:ident><x:ident system="https://ncp.nist.gov/cce">CCE-2-2</x:ident>
+      <x:message severity="info">found &lt;PermitRootLogin yes&gt;</x:message></x:rule-result>
+    <x:rule-result idref="r_two"><x:result>informational</x:result></x:rule-result>
+    <x:rule-result idref="r_off"><x:result>notselected</x:result></x:rule-result>
+    <x:score system="urn:xccdf:scoring:default">0.0</x:score>
+  </x:TestResult>
+  <x:Benchmark id="b">
+    <x:Rule id="r_one"><x:title>Rule &amp; one</x:title><x:ident system="s">CCE-9-9</x:ident></x:Rule>
+    <x:Rule id="r_two"><x:title>Rule two</x:title><x:ident system="s">CCE-3-3</x:ident></x:Rule>
+  </x:Benchmark>
+</arf:asset-report-collection>`;
+  // Split at every 7th character: element and entity boundaries fall between chunks.
+  const chunks = doc.match(/[^]{1,7}/g)!;
+  const r = parseXccdfChunks(chunks, 'hand');
+  assert.equal(r.profile, 'xccdf_org.ssgproject.content_profile_cis');
+  assert.deepEqual(r.rules, [
+    { id: 'r_one', result: 'fail', severity: 'high', title: 'Rule & one', ident: 'CCE-1-1,CCE-2-2', message: 'found <PermitRootLogin yes>' },
+    { id: 'r_two', result: 'informational', severity: 'unknown', title: 'Rule two', ident: 'CCE-3-3', message: '' },
+  ]);
+  assert.equal(r.oscapScore, 0);
+  assert.throws(() => parseXccdfChunks([doc.replace('<x:result>fail<', '<x:result>bogus<')], 'hand'), /rule r_one has an unknown result 'bogus'/);
+});
+
 test('truncated, garbage and foreign XML give one clean error', () => {
   const text = fs.readFileSync(F('results-standard.trimmed.xml'), 'utf8');
   assert.throws(() => parseXccdfChunks([text.slice(0, text.length / 2)], 'cut.xml'), /^Error: cut\.xml: not valid XCCDF results/);
@@ -108,12 +137,12 @@ test('Docker Bench: the real key names, results lowercased', () => {
   );
 });
 
-test('compliance transitions: worst first; a first evaluation lists only failures', () => {
-  const change = (rule: string, old: string | null, nu: string | null, severity = 'medium') => ({
-    key: `scap://standard/${rule}`,
+test('compliance transitions: regressions by severity, fixes, other changes, appeared, left', () => {
+  const change = (rule: string, old: string | null, nu: string | null, severity = 'medium', profile = 'standard') => ({
+    key: `scap://${profile}/${rule}`,
     plugin: 'scap',
-    change: old === null ? ('added' as const) : ('changed' as const),
-    attributes: { result: { old, new: nu }, ...(old === null ? { severity: { old: null, new: severity }, title: { old: null, new: rule } } : {}) },
+    change: old === null ? ('added' as const) : nu === null ? ('removed' as const) : ('changed' as const),
+    attributes: { result: { old, new: nu }, ...(old === null ? { severity: { old: null, new: severity }, title: { old: null, new: `T ${rule}` } } : {}) },
   });
   const report = {
     changes: [
@@ -121,10 +150,33 @@ test('compliance transitions: worst first; a first evaluation lists only failure
       change('b_fixed', 'fail', 'pass'),
       change('c_new_pass', null, 'pass'),
       change('d_new_fail', null, 'fail', 'high'),
+      change('e_left', 'pass', null),
+      change('f_na', 'pass', 'notapplicable'),
+      change('g_error', 'notchecked', 'error', 'high'),
+      // A first evaluation of another profile: all its rules are added, only failures count.
+      { key: 'scap://cis/_summary', plugin: 'scap', change: 'added', attributes: { pass: { old: undefined, new: 1 } } },
+      change('x_pass', null, 'pass', 'high', 'cis'),
+      change('y_fail', null, 'fail', 'low', 'cis'),
       { key: 'scap://standard/_summary', plugin: 'scap', change: 'changed', attributes: { pass: { old: 1, new: 2 } } },
       { key: 'file:///etc/shadow', plugin: 'file', change: 'changed', attributes: { mode: { old: '0640', new: '0644' } } },
+      { key: 'docker-bench://1.1.1', plugin: 'scap', change: 'changed', attributes: { result: { old: 'pass', new: 'warn' } } },
     ],
   } as unknown as Report;
-  const t = complianceTransitions(report);
-  assert.deepEqual(t.map((x) => `${x.rule}:${x.old}->${x.new}`), ['d_new_fail:null->fail', 'a_low:pass->fail', 'b_fixed:fail->pass']);
+  const known: Record<string, Record<string, unknown>> = {
+    'scap://standard/a_low': { title: 'A low', severity: 'low' },
+    'scap://standard/g_error': { title: 'G', severity: 'high' },
+  };
+  const t = complianceTransitions(report, (k) => known[k]);
+  assert.deepEqual(t.map((x) => `${x.profile}/${x.rule}:${x.old}->${x.new}`), [
+    'standard/d_new_fail:null->fail',
+    'standard/g_error:notchecked->error',
+    'cis/y_fail:null->fail',
+    'standard/a_low:pass->fail',
+    'standard/b_fixed:fail->pass',
+    'standard/f_na:pass->notapplicable',
+    'standard/c_new_pass:null->pass',
+    'standard/e_left:pass->null',
+  ]);
+  assert.deepEqual(t[0], { profile: 'standard', rule: 'd_new_fail', title: 'T d_new_fail', severity: 'high', old: null, new: 'fail' });
+  assert.equal(t[3]!.title, 'A low');
 });

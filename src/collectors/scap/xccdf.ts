@@ -185,8 +185,9 @@ export function datastreamProfiles(file: string): ProfileInfo[] {
   });
   for (const chunk of fileChunks(file)) {
     parser.write(chunk);
-    if (failure) throw new Error(`${file}: not valid XML: ${failure.message.split('\n')[0]}`);
+    if (failure) break;
   }
-  parser.close();
+  if (!failure) parser.close();
+  if (failure) throw new Error(`${file}: not valid XML: ${failure.message.split('\n')[0]}`);
   return profiles;
 }
