@@ -82,6 +82,28 @@ test('evaluate, carry within the interval, re-evaluate when the rule selection c
   assert.notEqual(s3.content_sha256, s1.content_sha256);
 });
 
+test('a profile defined by the tailoring file is accepted and evaluated with it', needsOscap, async () => {
+  const tailoring = path.join(tmp, 'tailoring.xml');
+  fs.writeFileSync(
+    tailoring,
+    `<?xml version="1.0" encoding="UTF-8"?>
+<xccdf-1.2:Tailoring xmlns:xccdf-1.2="http://checklists.nist.gov/xccdf/1.2" id="xccdf_scm_tailoring_t">
+  <xccdf-1.2:version time="2026-01-01T00:00:00">1</xccdf-1.2:version>
+  <xccdf-1.2:Profile id="xccdf_org.ssgproject.content_profile_standard_tailored" extends="xccdf_org.ssgproject.content_profile_standard">
+    <xccdf-1.2:title>Standard, tailored</xccdf-1.2:title>
+  </xccdf-1.2:Profile>
+</xccdf-1.2:Tailoring>
+`,
+  );
+  const o = options(fakeRoot('tailored'), { profile: 'standard_tailored', tailoring_file: tailoring, rules: ['file_owner_etc_group'] });
+  await scapCollector.init!(o, { configDir: tmp, stateDir: tmp });
+  await assert.rejects(async () => scapCollector.init!({ ...o, tailoring_file: '' }, { configDir: tmp, stateDir: tmp }), /profile 'standard_tailored' is not in/);
+  // The profile exists only in the tailoring file: oscap exits 1 unless it is passed along.
+  const ctx = new MemoryContext();
+  await scapCollector.collect(ctx, o);
+  assert.equal(ctx.attrs('scap://standard_tailored/file_owner_etc_group')?.result, 'pass');
+});
+
 test('oscap exit 1 is one clean error; the collector adds nothing', needsOscap, async () => {
   const notDs = path.join(tmp, 'not-a-datastream.xml');
   fs.writeFileSync(notDs, '<a/>\n');

@@ -13,7 +13,7 @@ import type { ComplianceTransition, Report } from '../../core/report-model.js';
 import type { CollectContext, Collector, OptionSchema, Options, ReportHookContext } from '../../types.js';
 import { parseDockerBench } from './docker-bench.js';
 import { autoDatastream, evaluate, findOscap } from './oscap.js';
-import { datastreamProfiles, parseXccdfFile, summarise } from './xccdf.js';
+import { datastreamProfiles, mentionsProfile, parseXccdfFile, summarise } from './xccdf.js';
 
 const PROFILE_PREFIX = 'xccdf_org.ssgproject.content_profile_';
 const RULE_PREFIX = 'xccdf_org.ssgproject.content_rule_';
@@ -238,14 +238,19 @@ export const scapCollector: Collector = {
     // With auto and no content for this OS, collect() notes it and the other collectors run.
     const datastream = resolveDatastream(o);
     if (!datastream) return;
-    let profiles;
-    try {
-      profiles = datastreamProfiles(datastream);
-    } catch (err) {
-      throw new ConfigError(`[scap] datastream ${messageOf(err)}`);
-    }
-    if (!profiles.some((p) => p.id === fullProfileId(o.profile))) {
-      throw new ConfigError(`[scap] profile '${o.profile}' is not in ${datastream}; available: ${profiles.map((p) => shortProfileId(p.id)).join(', ')}`);
+    // A tailoring file may define the profile (a tailored copy of a datastream's profile).
+    const sources = [datastream, ...(o.tailoring ? [o.tailoring] : [])];
+    const id = fullProfileId(o.profile);
+    if (sources.some((f) => mentionsProfile(f, id))) return;
+    const profiles = sources.flatMap((f) => {
+      try {
+        return datastreamProfiles(f);
+      } catch (err) {
+        throw new ConfigError(`[scap] ${f === datastream ? 'datastream' : 'tailoring_file'} ${messageOf(err)}`);
+      }
+    });
+    if (!profiles.some((p) => p.id === id)) {
+      throw new ConfigError(`[scap] profile '${o.profile}' is not in ${sources.join(' or ')}; available: ${profiles.map((p) => shortProfileId(p.id)).join(', ')}`);
     }
   },
   async collect(ctx, options) {
