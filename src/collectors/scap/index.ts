@@ -148,7 +148,7 @@ async function collectScap(ctx: CollectContext, o: ScapOptions): Promise<void> {
     const s = summarise(results.rules);
     ctx.add({
       key: summaryKey,
-      attributes: { ...s.counts, total: s.total, score: s.score, evaluated_at: started, content_sha256: hash, datastream, profile },
+      attributes: { ...s.counts, total: s.total, score: s.score, evaluated_at: started, completed_at: new Date().toISOString(), content_sha256: hash, datastream, profile },
     });
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -4,9 +4,11 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import type { Report } from '../../core/report-model.js';
+import type { StoredItem } from '../../types.js';
 import { parseDockerBench } from './docker-bench.js';
 import { complianceTransitions } from './index.js';
 import { autoDatastream } from './oscap.js';
+import { patchmonScans } from './patchmon.js';
 import { datastreamProfiles, parseXccdfChunks, parseXccdfFile, summarise } from './xccdf.js';
 
 // The shared fixtures stand beside the repository (../shared).
@@ -179,4 +181,32 @@ test('compliance transitions: regressions by severity, fixes, other changes, app
   ]);
   assert.deepEqual(t[0], { profile: 'standard', rule: 'd_new_fail', title: 'T d_new_fail', severity: 'high', old: null, new: 'fail' });
   assert.equal(t[3]!.title, 'A low');
+});
+
+test('PatchMon payloads: one per profile and one for Docker Bench, statuses mapped as the agent maps them', () => {
+  const rules = parseXccdfFile(F('results-anssi_bp28_high.trimmed.xml')).rules;
+  const items: StoredItem[] = rules.map((r) => ({
+    key: `scap://anssi_bp28_high/${r.id.replace('xccdf_org.ssgproject.content_rule_', '')}`,
+    plugin: 'scap',
+    attributes: { result: r.result, severity: r.severity, title: r.title },
+    contentHashes: {},
+    error: null,
+  }));
+  items.push({ key: 'scap://anssi_bp28_high/_summary', plugin: 'scap', attributes: { evaluated_at: '2026-01-01T00:00:00.000Z', completed_at: '2026-01-01T00:09:00.000Z', profile: 'xccdf_org.ssgproject.content_profile_anssi_bp28_high' }, contentHashes: {}, error: null });
+  for (const c of parseDockerBench(fs.readFileSync(F('docker-bench.json'), 'utf8')).checks) {
+    items.push({ key: `docker-bench://${c.id}`, plugin: 'scap', attributes: { result: c.result, desc: c.desc, section: c.section, severity: c.severity }, contentHashes: {}, error: null });
+  }
+  items.push({ key: 'file:///etc/shadow', plugin: 'file', attributes: {}, contentHashes: {}, error: null });
+  const [anssi, bench, ...rest] = patchmonScans(items);
+  assert.equal(rest.length, 0);
+  assert.deepEqual(anssi!.profile, { name: 'xccdf_org.ssgproject.content_profile_anssi_bp28_high', type: 'openscap', version: '' });
+  assert.deepEqual(anssi!.summary, { total_rules: 391, passed: 50, failed: 29, warnings: 0, skipped: 312, score: 12.79 });
+  assert.equal(anssi!.started_at, '2026-01-01T00:00:00.000Z');
+  assert.ok(anssi!.results.every((r) => r.rule_ref.startsWith('xccdf_org.ssgproject.content_rule_')));
+  assert.equal(bench!.profile.type, 'docker-bench');
+  const raw = JSON.parse(fs.readFileSync(F('docker-bench.json'), 'utf8')) as { tests: { results: { result: string }[] }[] };
+  const all = raw.tests.flatMap((t) => t.results.map((r) => r.result));
+  assert.equal(bench!.summary.total_rules, all.length);
+  assert.equal(bench!.summary.failed, all.filter((r) => r === 'WARN').length);
+  assert.equal(bench!.results.find((r) => r.rule_ref === '1.1.1')!.status, 'fail');
 });
