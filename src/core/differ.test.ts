@@ -119,3 +119,18 @@ test('cleanup keeps the newest sessions and what they need', () => {
   assert.equal(blobs.n, 2);
   store.close();
 });
+
+test('a key added twice in a session is kept once, in an empty store and after', () => {
+  const store = fresh();
+  const w = new SessionWriter(store, 'host');
+  assert.equal(w.add('file', { key: 'k://dup', attributes: { v: 1 } }), true);
+  assert.equal(w.add('file', { key: 'k://dup', attributes: { v: 2 } }), false);
+  const s1 = w.finish();
+  assert.equal(s1.item_count, 1);
+  const w2 = new SessionWriter(store, 'host');
+  assert.equal(w2.add('file', { key: 'k://dup', attributes: { v: 3 } }), true);
+  assert.equal(w2.add('file', { key: 'k://dup', attributes: { v: 4 } }), false);
+  const s2 = w2.finish();
+  assert.deepEqual(diffSessions(store, s1, s2).changes.map((c) => c.attributes.v), [{ old: 1, new: 3 }]);
+  store.close();
+});

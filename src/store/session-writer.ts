@@ -72,12 +72,16 @@ export class SessionWriter {
    * items and add them afterwards, so each key costs one query.
    */
   private readonly carried = new Set<number>();
+  private readonly emptyStore: boolean;
   private readonly cache = new Map<string, { keyId: number | undefined; row: CurrentRow | undefined }>();
 
   constructor(store: Store, hostname: string) {
     this.store = store;
     const db = store.db;
     this.previous = store.latestSession();
+    // In an empty store no key can exist yet: skip the lookups (a duplicate key in this session
+    // is still caught by the keys table's unique constraint).
+    this.emptyStore = store.db.prepare('SELECT 1 FROM keys LIMIT 1').get() === undefined;
     db.exec('BEGIN IMMEDIATE');
     try {
       db.exec('CREATE TEMP TABLE IF NOT EXISTS seen (key_id INTEGER PRIMARY KEY) WITHOUT ROWID; DELETE FROM temp.seen;');
@@ -111,6 +115,7 @@ export class SessionWriter {
   private lookup(key: string): { keyId: number | undefined; row: CurrentRow | undefined } {
     const hit = this.cache.get(key);
     if (hit) return hit;
+    if (this.emptyStore) return { keyId: undefined, row: undefined };
     const r = this.s.lookup.get(key) as (Omit<CurrentRow, 'id'> & { id: number | null }) | undefined;
     const found = { keyId: r?.key_id, row: r && r.id !== null ? (r as CurrentRow) : undefined };
     if (this.cache.size >= 20_000) this.cache.clear();
@@ -135,7 +140,15 @@ export class SessionWriter {
     const { keyId: existingId, row } = this.lookup(item.key);
     this.cache.delete(item.key);
     let keyId = existingId;
-    if (keyId === undefined) keyId = Number(this.s.insertKey.run(item.key, plugin).lastInsertRowid);
+    if (keyId === undefined) {
+      try {
+        keyId = Number(this.s.insertKey.run(item.key, plugin).lastInsertRowid);
+      } catch (err) {
+        // Only possible when the lookup was skipped: the key was added earlier in this session.
+        if (this.emptyStore && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
+        throw err;
+      }
+    }
     if (row?.valid_from === this.session.id) return false;
     // Unchanged is the common case: compare the stored texts, no hashing needed.
     const same = row !== undefined && row.attrs === attrs && row.contents === contents && row.error === error;

@@ -42,7 +42,10 @@ function startWorker(): Worker {
     const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
     return new Worker(code, { eval: true });
   }
-  return new Worker(new URL('./hash-worker.js', import.meta.url));
+  // A hash worker holds one 1 MiB buffer and a hash state: small heaps keep its memory low.
+  return new Worker(new URL('./hash-worker.js', import.meta.url), {
+    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+  });
 }
 
 /** Hash batches in `size` worker threads; `close()` terminates them. */
