@@ -35,6 +35,8 @@ async function execute(spec: CommandSpec, argv: GlobalArgs & Record<string, unkn
     return typeof code === 'number' ? code : 0;
   } catch (err) {
     if (argv.debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    // The failure goes to the log file too (stderr gets it below).
+    app?.log.record?.('error', `${spec.name}: ${messageOf(err)}`);
     if (err instanceof SysError) fail(err.message, err.exitCode);
     const code = (err as { code?: unknown }).code;
     if (app && typeof code === 'string' && code.startsWith('SQLITE_')) {

@@ -298,3 +298,18 @@ describe('the Python tool configuration', () => {
     }
   });
 });
+
+test('a fatal error is one line on stderr and a record in the log file', () => {
+  const sb = sandbox(undefined, '[log.logging]\nfile = LOGFILE\n');
+  try {
+    const log = path.join(sb.dir, 'syschangemon.log');
+    const conf = path.join(sb.etc, 'syschangemon.conf');
+    fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replace('LOGFILE', log));
+    const r = sb.run('print-report');
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(fs.readFileSync(log, 'utf8'), /ERROR: print-report: no database at /);
+  } finally {
+    sb.cleanup();
+  }
+});

@@ -8,6 +8,8 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  /** Record a message in the log file only (the console has it already), if there is one. */
+  record?(level: Level, message: string): void;
 }
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';

@@ -104,7 +104,7 @@ export function createLogger(settings: LoggingSettings, sinks: LogSinks = {}): L
     toFile(level, message);
     toConsole(level, message);
   };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), record: toFile };
 }
 
 /** The hook the App calls (see src/core/app.ts `hooks.makeLogger`). */
