@@ -57,6 +57,7 @@ test('collector: items in config order; a slow or broken command does not stop t
   assert.match(slow!.error!, /timed out/);
   assert.equal(missing!.attributes.exit_code, 127);
   assert.match(missing!.contents!.stderr!, /not found/);
+  assert.match(missing!.error!, /^command not found \(exit 127\): .*no-such-binary-here/);
   assert.equal(last!.contents!.stdout, 'last');
 });
 

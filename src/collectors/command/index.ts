@@ -46,11 +46,13 @@ export function commandItem(name: string, r: CommandResult) {
   const attributes: Record<string, string | number | boolean | null> = { exit_code: r.exitCode };
   if (r.signal) attributes.signal = r.signal;
   if (r.truncated) attributes.truncated = true;
+  // The shell's 127: the program is not installed. Worth an error line, not a failure.
+  const error = r.error ?? (r.exitCode === 127 ? `command not found (exit 127): ${r.stderr.trim().split('\n')[0] ?? ''}`.trim() : undefined);
   return {
     key: `command://${name}`,
     attributes,
     contents: { stdout: r.stdout, stderr: r.stderr },
-    ...(r.error ? { error: r.error } : {}),
+    ...(error ? { error } : {}),
   };
 }
 
