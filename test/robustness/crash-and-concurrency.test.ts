@@ -40,9 +40,11 @@ test('kill -9 at random moments of collect and run, many times', async () => {
     for (let i = 0; i < 16; i++) {
       fs.writeFileSync(path.join(sb.tree, 'd0', 'f0'), `iteration ${i}\n`);
       const child = spawnCli(sb, i % 2 ? 'run' : 'collect', '--quiet');
+      // Listen at once: a run that ends before the kill has already exited when we wait.
+      const exited = new Promise((r) => child.on('exit', r));
       await new Promise((r) => setTimeout(r, 80 + Math.floor(rand() * 700)));
       child.kill('SIGKILL');
-      await new Promise((r) => child.on('exit', r));
+      await exited;
       assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok', `iteration ${i}`);
       assert.equal(Number(sqlite(db, 'SELECT count(*) FROM sessions WHERE complete = 0')), 0, 'no incomplete session is kept');
     }

@@ -99,14 +99,17 @@ test('files deleted, replaced and growing while the walk runs: no crash', async 
     for (let i = 0; i < 2000; i++) fs.writeFileSync(path.join(sb.tree, `f${i}`), `${i}\n`.repeat(200));
     fs.writeFileSync(path.join(sb.tree, 'growing'), '');
     // A shell loop that deletes, replaces (file → FIFO → dir) and appends while we collect.
-    const churn = spawn('sh', ['-c', `cd "${sb.tree}"; i=0; while true; do i=$((i+1)); n=$((i % 2000)); rm -f f$n; mkfifo f$n 2>/dev/null; rm -f f$n; mkdir f$n 2>/dev/null; rmdir f$n 2>/dev/null; echo x > f$n; head -c 65536 /dev/zero >> growing; done`], { stdio: 'ignore' });
+    const churn = spawn('sh', ['-c', `cd "${sb.tree}"; i=0; while true; do i=$((i+1)); n=$((i % 2000)); rm -f f$n; mkfifo f$n 2>/dev/null; rm -f f$n; mkdir f$n 2>/dev/null; rmdir f$n 2>/dev/null; echo x > f$n; head -c 65536 /dev/zero >> growing; done`], { stdio: 'ignore', detached: true });
+    const stopped = new Promise((r) => churn.on('exit', r));
     try {
       for (let round = 0; round < 3; round++) {
         const r = spawnSync(process.execPath, [CLI, '-c', path.join(sb.etc, 'syschangemon.conf'), 'run', '--quiet'], { encoding: 'utf8', timeout: 60_000 });
         assert.equal(r.status, 0, r.stderr);
       }
     } finally {
-      churn.kill('SIGKILL');
+      // The whole process group: a command the loop started must not write after cleanup.
+      process.kill(-churn.pid!, 'SIGKILL');
+      await stopped;
     }
   } finally {
     sb.cleanup();
