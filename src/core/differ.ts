@@ -13,11 +13,11 @@ import type { AttributeChange, ReportChange } from './report-model.js';
 interface DiffRow {
   key: string;
   plugin: string;
-  n_hash: string | null;
+  n_id: number | null;
   n_attrs: string | null;
   n_contents: string | null;
   n_error: string | null;
-  o_hash: string | null;
+  o_id: number | null;
   o_attrs: string | null;
   o_contents: string | null;
   o_error: string | null;
@@ -33,13 +33,13 @@ const VALID_AT = (alias: string, s: string) =>
 function diffRows(store: Store, oldS: SessionRow, newS: SessionRow): DiffRow[] {
   return store.db
     .prepare(`
-      SELECT k.key, k.plugin, n.hash AS n_hash, n.attrs AS n_attrs, n.contents AS n_contents, n.error AS n_error,
-             o.hash AS o_hash, o.attrs AS o_attrs, o.contents AS o_contents, o.error AS o_error
+      SELECT k.key, k.plugin, n.id AS n_id, n.attrs AS n_attrs, n.contents AS n_contents, n.error AS n_error,
+             o.id AS o_id, o.attrs AS o_attrs, o.contents AS o_contents, o.error AS o_error
       FROM items n JOIN keys k ON k.id = n.key_id
       LEFT JOIN items o ON o.key_id = n.key_id AND ${VALID_AT('o', '@a')}
       WHERE n.valid_from > @a AND ${VALID_AT('n', '@b')}
       UNION ALL
-      SELECT k.key, k.plugin, NULL, NULL, NULL, NULL, o.hash, o.attrs, o.contents, o.error
+      SELECT k.key, k.plugin, NULL, NULL, NULL, NULL, o.id, o.attrs, o.contents, o.error
       FROM items o JOIN keys k ON k.id = o.key_id
       WHERE o.valid_from <= @a AND o.valid_to IS NOT NULL AND o.valid_to >= @a AND o.valid_to < @b
         AND NOT EXISTS (SELECT 1 FROM items n WHERE n.key_id = o.key_id AND ${VALID_AT('n', '@b')})
@@ -102,11 +102,12 @@ export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow): 
   }
   const changes: ReportChange[] = [];
   for (const row of diffRows(store, oldS, newS)) {
-    if (row.n_hash !== null && row.n_hash === row.o_hash) continue;
+    // A key can change and change back between two sessions that are not adjacent.
+    if (row.n_id !== null && row.o_id !== null && row.n_attrs === row.o_attrs && row.n_contents === row.o_contents && row.n_error === row.o_error) continue;
     const change: ReportChange = {
       key: row.key,
       plugin: row.plugin,
-      change: row.o_hash === null ? 'added' : row.n_hash === null ? 'removed' : 'changed',
+      change: row.o_id === null ? 'added' : row.n_id === null ? 'removed' : 'changed',
       attributes: {},
     };
     const oldAttrs = parse<Attributes>(row.o_attrs);

@@ -73,6 +73,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (report_id, seq)
   ) WITHOUT ROWID;
   `,
+  // 1 → 2: items lose their state hash; the differ compares the stored texts themselves, and
+  // computing a hash per item cost the first collect more than the comparison saves.
+  `
+  ALTER TABLE items DROP COLUMN hash;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

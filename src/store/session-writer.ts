@@ -2,7 +2,7 @@
  * Writes one session inside one transaction. Nothing is visible to other readers until
  * `finish()` commits it as complete; a crash or `abort()` leaves no trace.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Attributes, Item, StoredItem } from '../types.js';
 import { type SessionRow, type Store, toStoredItem } from './store.js';
@@ -11,18 +11,36 @@ interface CurrentRow {
   id: number;
   key_id: number;
   valid_from: number;
-  hash: string;
   attrs: string;
   contents: string | null;
   error: string | null;
   plugin: string;
 }
 
+/** What the store holds for a key: its id (if known) and current row (if any). */
+interface Found {
+  keyId: number | undefined;
+  row: CurrentRow | undefined;
+}
+
+const NOTHING: Found = { keyId: undefined, row: undefined };
+
 const sortedKeyCache = new Map<string, string[]>();
 
-/** Canonical JSON of attributes: keys sorted, so equal states hash equally. */
-function canonicalAttrs(attrs: Attributes): string {
+/**
+ * Canonical JSON of attributes: keys sorted, so equal states compare equal as text. Collectors
+ * that build their attributes in sorted order (the file collector) take the fast path.
+ */
+export function canonicalAttrs(attrs: Attributes): string {
   const keys = Object.keys(attrs);
+  let inOrder = true;
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      inOrder = false;
+      break;
+    }
+  }
+  if (inOrder) return JSON.stringify(attrs);
   const id = keys.join('\0');
   let sorted = sortedKeyCache.get(id);
   if (!sorted) {
@@ -38,11 +56,6 @@ function canonicalAttrs(attrs: Attributes): string {
   return `${out}}`;
 }
 
-/** Hash of one stored state (attributes, content refs, error), for quick comparisons in SQL. */
-function stateHash(attrs: string, contents: string | null, error: string | null): string {
-  return createHash('sha1').update(attrs).update('\0').update(contents ?? '').update('\0').update(error ?? '').digest('base64');
-}
-
 function canonicalContents(refs: Record<string, string>): string | null {
   const keys = Object.keys(refs).sort();
   if (keys.length === 0) return null;
@@ -50,6 +63,13 @@ function canonicalContents(refs: Record<string, string>): string | null {
   for (const k of keys) out[k] = refs[k]!;
   return JSON.stringify(out);
 }
+
+/** Rows read ahead per query, and how far ahead of / behind the walk they are kept. */
+const PAGE = 1000;
+const AHEAD = 4000;
+const BEHIND = 4000;
+/** Consecutive keys found beyond the read-ahead window before the window moves to them. */
+const RELOCATE_AFTER = 16;
 
 export class SessionWriter {
   readonly session: SessionRow;
@@ -61,8 +81,8 @@ export class SessionWriter {
   private readonly notes: string[] = [];
   private readonly s: {
     lookup: Statement;
+    page: Statement;
     insertKey: Statement;
-    current: Statement;
     close: Statement;
     insert: Statement;
     seen: Statement;
@@ -71,16 +91,29 @@ export class SessionWriter {
    * Lookups by key, kept until the key is added: collectors ask `previous(key)` for a batch of
    * items and add them afterwards, so each key costs one query.
    */
+  private readonly cache = new Map<string, Found>();
+  /**
+   * Keys and their current rows read ahead in key id order, which is the order they were first
+   * recorded in: a walk that sees the same tree again asks for them in that order, so one query
+   * serves a thousand lookups. Keys asked for out of order fall back to a point query.
+   */
+  private readonly ahead = new Map<string, Found>();
+  private aheadLastId = 0;
+  private aheadHitId = 0;
+  private aheadDone = false;
+  private beyond = 0;
   private readonly carried = new Set<number>();
+  /**
+   * In an empty store no key can exist yet: lookups are skipped (a duplicate key in this
+   * session is still caught by the keys table's unique constraint), and nothing needs to be
+   * marked as seen, since there is no earlier item to close.
+   */
   private readonly emptyStore: boolean;
-  private readonly cache = new Map<string, { keyId: number | undefined; row: CurrentRow | undefined }>();
 
   constructor(store: Store, hostname: string) {
     this.store = store;
     const db = store.db;
     this.previous = store.latestSession();
-    // In an empty store no key can exist yet: skip the lookups (a duplicate key in this session
-    // is still caught by the keys table's unique constraint).
     this.emptyStore = store.db.prepare('SELECT 1 FROM keys LIMIT 1').get() === undefined;
     db.exec('BEGIN IMMEDIATE');
     try {
@@ -93,16 +126,18 @@ export class SessionWriter {
       this.session = db.prepare('SELECT * FROM sessions WHERE id = ?').get(info.lastInsertRowid) as SessionRow;
       this.s = {
         lookup: db.prepare(
-          `SELECT k.id AS key_id, k.plugin, i.id, i.valid_from, i.hash, i.attrs, i.contents, i.error
+          `SELECT k.id AS key_id, k.plugin, i.id, i.valid_from, i.attrs, i.contents, i.error
            FROM keys k LEFT JOIN items i ON i.key_id = k.id AND i.valid_to IS NULL WHERE k.key = ?`,
         ),
-        insertKey: db.prepare('INSERT INTO keys (key, plugin) VALUES (?, ?)'),
-        current: db.prepare(
-          'SELECT i.id, i.key_id, i.valid_from, i.hash, i.attrs, i.contents, i.error, k.plugin FROM items i JOIN keys k ON k.id = i.key_id WHERE i.key_id = ? AND i.valid_to IS NULL',
+        page: db.prepare(
+          `SELECT k.id AS key_id, k.key, k.plugin, i.id, i.valid_from, i.attrs, i.contents, i.error
+           FROM keys k LEFT JOIN items i ON i.key_id = k.id AND i.valid_to IS NULL
+           WHERE k.id > ? ORDER BY k.id LIMIT ${PAGE}`,
         ),
+        insertKey: db.prepare('INSERT INTO keys (key, plugin) VALUES (?, ?)'),
         close: db.prepare('UPDATE items SET valid_to = ? WHERE id = ?'),
         insert: db.prepare(
-          'INSERT INTO items (key_id, valid_from, hash, attrs, contents, error) VALUES (?, ?, ?, ?, ?, ?)',
+          'INSERT INTO items (key_id, valid_from, attrs, contents, error) VALUES (?, ?, ?, ?, ?)',
         ),
         seen: db.prepare('INSERT OR IGNORE INTO temp.seen (key_id) VALUES (?)'),
       };
@@ -112,15 +147,51 @@ export class SessionWriter {
     }
   }
 
-  private lookup(key: string): { keyId: number | undefined; row: CurrentRow | undefined } {
+  private lookup(key: string): Found {
     const hit = this.cache.get(key);
     if (hit) return hit;
-    if (this.emptyStore) return { keyId: undefined, row: undefined };
+    if (this.emptyStore) return NOTHING;
+    this.readAhead();
+    const ahead = this.ahead.get(key);
+    if (ahead) {
+      this.aheadHitId = Math.max(this.aheadHitId, ahead.keyId!);
+      this.beyond = 0;
+      return ahead;
+    }
     const r = this.s.lookup.get(key) as (Omit<CurrentRow, 'id'> & { id: number | null }) | undefined;
-    const found = { keyId: r?.key_id, row: r && r.id !== null ? (r as CurrentRow) : undefined };
+    const found = r ? { keyId: r.key_id, row: r.id !== null ? (r as CurrentRow) : undefined } : NOTHING;
+    // Many keys in a row found past the window: the walk skipped a stretch (deleted files);
+    // move the window to where it is now.
+    if (r && r.key_id > this.aheadLastId && ++this.beyond >= RELOCATE_AFTER) {
+      this.aheadLastId = this.aheadHitId = r.key_id;
+      this.aheadDone = false;
+      this.beyond = 0;
+    }
     if (this.cache.size >= 20_000) this.cache.clear();
     this.cache.set(key, found);
     return found;
+  }
+
+  /** Keep the read-ahead window AHEAD rows past the last key found in it. */
+  private readAhead(): void {
+    while (!this.aheadDone && this.aheadLastId - this.aheadHitId < AHEAD) {
+      const rows = this.s.page.all(this.aheadLastId) as (Omit<CurrentRow, 'id'> & { id: number | null; key: string })[];
+      for (const r of rows) {
+        this.ahead.set(r.key, { keyId: r.key_id, row: r.id !== null ? (r as CurrentRow) : undefined });
+      }
+      if (rows.length > 0) this.aheadLastId = rows[rows.length - 1]!.key_id;
+      if (rows.length < PAGE) this.aheadDone = true;
+    }
+    // Entries far behind the walk are keys it did not ask for (gone, or asked for out of order).
+    for (const [key, f] of this.ahead) {
+      if (f.keyId! >= this.aheadHitId - BEHIND) break;
+      this.ahead.delete(key);
+    }
+  }
+
+  private forget(key: string): void {
+    this.cache.delete(key);
+    this.ahead.delete(key);
   }
 
   /** The item as it was in the previous complete session (its current row, if not yet replaced). */
@@ -138,7 +209,7 @@ export class SessionWriter {
     const contents = canonicalContents(refs);
     const error = item.error ?? null;
     const { keyId: existingId, row } = this.lookup(item.key);
-    this.cache.delete(item.key);
+    this.forget(item.key);
     let keyId = existingId;
     if (keyId === undefined) {
       try {
@@ -155,13 +226,11 @@ export class SessionWriter {
     // A carried item (see carry) is already seen; adding it again replaces it.
     const carried = row !== undefined && this.carried.has(keyId);
     if (carried && same) return true;
-    if (same) {
-      this.s.seen.run(keyId);
-    } else {
+    if (!same) {
       if (row) this.s.close.run(this.previous?.id ?? row.valid_from, row.id);
-      this.s.insert.run(keyId, this.session.id, stateHash(attrs, contents, error), attrs, contents, error);
-      this.s.seen.run(keyId);
+      this.s.insert.run(keyId, this.session.id, attrs, contents, error);
     }
+    if (!this.emptyStore) this.s.seen.run(keyId);
     if (!carried) {
       this.itemCount++;
       if (error) this.errorCount++;
@@ -188,16 +257,24 @@ export class SessionWriter {
       n++;
     }
     this.cache.clear();
+    this.ahead.clear();
+    this.aheadDone = true;
     return n;
   }
 
   /** Items recorded in this session for a plugin, in pages. */
   *items(plugin: string): Generator<StoredItem> {
-    const stmt = this.store.db.prepare(`
-      SELECT k.key, k.plugin, i.attrs, i.contents, i.error FROM temp.seen s
-      JOIN items i ON i.key_id = s.key_id AND i.valid_to IS NULL
-      JOIN keys k ON k.id = s.key_id
-      WHERE k.plugin = ? AND k.key > ? ORDER BY k.key LIMIT 1000`);
+    // In a store that was empty, every current item is this session's (nothing is marked seen).
+    const stmt = this.store.db.prepare(
+      this.emptyStore
+        ? `SELECT k.key, k.plugin, i.attrs, i.contents, i.error FROM keys k
+           JOIN items i ON i.key_id = k.id AND i.valid_to IS NULL
+           WHERE k.plugin = ? AND k.key > ? ORDER BY k.key LIMIT 1000`
+        : `SELECT k.key, k.plugin, i.attrs, i.contents, i.error FROM temp.seen s
+           JOIN items i ON i.key_id = s.key_id AND i.valid_to IS NULL
+           JOIN keys k ON k.id = s.key_id
+           WHERE k.plugin = ? AND k.key > ? ORDER BY k.key LIMIT 1000`,
+    );
     let after = '';
     for (;;) {
       const rows = stmt.all(plugin, after) as { key: string; plugin: string; attrs: string; contents: string | null; error: string | null }[];

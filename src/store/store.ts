@@ -31,7 +31,6 @@ export interface ItemRow {
   plugin: string;
   valid_from: number;
   valid_to: number | null;
-  hash: string;
   attrs: string;
   contents: string | null;
   error: string | null;

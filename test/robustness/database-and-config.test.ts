@@ -7,6 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../src/store/schema.js';
 import { CLI, sandbox } from '../helpers.js';
 
 const oneLine = (s: string) => s.trim().split('\n').length === 1;
@@ -56,6 +58,54 @@ test('a database of a newer schema is refused; an empty file is initialised', ()
     fs.mkdirSync(sb.storage, { mode: 0o700 });
     fs.writeFileSync(db, '');
     assert.equal(sb.run('collect').code, 0, 'an empty file is a new database');
+  } finally {
+    sb.cleanup();
+  }
+});
+
+test('a database of schema version 1 is migrated by the next run: its sessions kept, the change against them reported', () => {
+  const sb = sandbox();
+  try {
+    for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(sb.tree, `f${i}`), `${i}\n`);
+    assert.equal(sb.run('collect').code, 0);
+    assert.equal(sb.run('collect').code, 0);
+    const db = path.join(sb.storage, 'db.sqlite');
+    // Rebuild the same contents in a database made by the version-1 schema (items had a hash).
+    const v1 = `${db}.v1`;
+    const old = new Database(v1);
+    old.exec(MIGRATIONS[0]!);
+    old.exec(`ATTACH '${db}' AS cur`);
+    old.exec(`INSERT INTO sessions SELECT * FROM cur.sessions;
+              INSERT INTO keys SELECT * FROM cur.keys;
+              INSERT INTO items (id, key_id, valid_from, valid_to, hash, attrs, contents, error)
+                SELECT id, key_id, valid_from, valid_to, 'v1-' || id, attrs, contents, error FROM cur.items;
+              INSERT INTO blobs SELECT * FROM cur.blobs;`);
+    old.exec('DETACH cur');
+    old.pragma(`application_id = ${APPLICATION_ID}`);
+    old.pragma('user_version = 1');
+    old.close();
+    const sessions = sb.json('list-sessions', '--format', 'json') as unknown[];
+    fs.rmSync(`${db}-wal`, { force: true });
+    fs.rmSync(`${db}-shm`, { force: true });
+    fs.renameSync(v1, db);
+
+    const ro = sb.run('list-sessions');
+    assert.equal(ro.code, 1, 'a read-only command does not migrate');
+    assert.match(ro.stderr, /needs a schema upgrade/);
+
+    fs.writeFileSync(path.join(sb.tree, 'f7'), 'changed\n');
+    const r = sb.run('run', '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { changes: { key: string; change: string }[] };
+    assert.deepEqual(
+      report.changes.map((c) => [c.key, c.change]).sort(),
+      [[`conffile://${sb.tree}/f7`, 'changed'], [`file://${sb.tree}/f7`, 'changed']],
+    );
+    assert.equal(execFileSync('sqlite3', [db, 'PRAGMA user_version']).toString().trim(), String(SCHEMA_VERSION));
+    assert.equal((sb.json('list-sessions', '--format', 'json') as unknown[]).length, sessions.length + 1, 'the old sessions are kept');
+    // An old pair of sessions still diffs after the migration.
+    const d = sb.run('diff');
+    assert.equal(d.code, 0, d.stderr);
   } finally {
     sb.cleanup();
   }

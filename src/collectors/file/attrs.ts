@@ -26,16 +26,24 @@ export function formatMode(mode: bigint | number): string {
 
 const NS = 1_000_000_000n;
 
+/** ISO text of whole seconds, for the few distinct seconds a tree's times fall in. */
+const secondsText = new Map<bigint, string>();
+
 /** Nanoseconds since the epoch → `2026-11-23T23:24:04.123456789Z`. */
 export function formatTimeNs(ns: bigint): string {
   let sec = ns / NS;
-  let frac = ns % NS;
+  let frac = ns - sec * NS;
   if (frac < 0n) {
     frac += NS;
     sec -= 1n;
   }
-  const iso = new Date(Number(sec) * 1000).toISOString();
-  return `${iso.slice(0, -5)}.${frac.toString().padStart(9, '0')}Z`;
+  let prefix = secondsText.get(sec);
+  if (prefix === undefined) {
+    prefix = new Date(Number(sec) * 1000).toISOString().slice(0, -5);
+    if (secondsText.size >= 4096) secondsText.clear();
+    secondsText.set(sec, prefix);
+  }
+  return `${prefix}.${String(frac).padStart(9, '0')}Z`;
 }
 
 /** Id → name maps from /etc/passwd and /etc/group. */
@@ -56,25 +64,36 @@ export function parseIdFile(text: string): Map<number, string> {
   return map;
 }
 
-/** Attributes of an entry (without `sha256`). `target` is the link text, key-encoded. */
+/**
+ * Attributes of an entry (without `sha256`). `target` is the link text, key-encoded. The keys
+ * are in sorted order, which the store's canonical form then needs no sorting for.
+ */
 export function statAttributes(st: BigIntStats, ids: IdNames, target?: Buffer): Attributes {
   const uid = Number(st.uid);
   const gid = Number(st.gid);
   const attrs: Attributes = {
-    type: fileType(st),
-    mode: formatMode(st.mode),
-    uid,
-    gid,
-    user: ids.users.get(uid) ?? String(uid),
-    group: ids.groups.get(gid) ?? String(gid),
-    size: Number(st.size),
-    mtime: formatTimeNs(st.mtimeNs),
     ctime: formatTimeNs(st.ctimeNs),
+    gid,
+    group: ids.groups.get(gid) ?? String(gid),
     inode: Number(st.ino),
+    mode: formatMode(st.mode),
+    mtime: formatTimeNs(st.mtimeNs),
     nlink: Number(st.nlink),
+    size: Number(st.size),
   };
   if (target) attrs.target = encodePath(target);
+  attrs.type = fileType(st);
+  attrs.uid = uid;
+  attrs.user = ids.users.get(uid) ?? String(uid);
   return attrs;
+}
+
+/** A regular file's attributes with its `sha256`, keys still in sorted order. */
+export function withSha256(a: Attributes, sha256: string): Attributes {
+  return {
+    ctime: a.ctime!, gid: a.gid!, group: a.group!, inode: a.inode!, mode: a.mode!, mtime: a.mtime!, nlink: a.nlink!,
+    sha256, size: a.size!, type: a.type!, uid: a.uid!, user: a.user!,
+  };
 }
 
 /** `EACCES: permission denied, open` — Node's message without the path (names can be anything). */

@@ -9,7 +9,7 @@ import type { Attributes, CollectContext, Collector, OptionSchema, Options } fro
 import { ConfigError } from '../../errors.js';
 import { GlobSet, checkGlob } from '../../core/glob.js';
 import { fileKey } from '../../keys.js';
-import { parseIdFile, statAttributes, type IdNames } from './attrs.js';
+import { parseIdFile, statAttributes, withSha256, type IdNames } from './attrs.js';
 import { readMounts } from './mounts.js';
 import { walk, type WalkResult } from './walk.js';
 import { HashPool, type HashJob, type HashResult } from './hash-pool.js';
@@ -144,7 +144,7 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
           continue;
         }
         if ('error' in r) item.error = r.error;
-        else rec.attrs.sha256 = r.sha256;
+        else item.attributes = withSha256(rec.attrs, r.sha256);
       }
       if (item.error === undefined) delete item.error;
       ctx.add(item);
@@ -183,7 +183,7 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
         const rec: Rec = { key, attrs, error: r.error };
         if (attrs.type === 'file') {
           const sha = reusable(ctx, key, attrs, o, assumeChange, () => r.path.toString('utf8'));
-          if (sha !== undefined) attrs.sha256 = sha;
+          if (sha !== undefined) rec.attrs = withSha256(attrs, sha);
           else {
             rec.job = jobs.length;
             jobs.push({ path: r.path, dev: r.st.dev, ino: r.st.ino });
