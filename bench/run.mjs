@@ -35,6 +35,11 @@ import { summarizeProfiles } from './profile.mjs';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const MB = 2 ** 20;
 
+/** The node flags and environment the installed wrapper (debian/syschangemon.sh) runs with. */
+const wrapper = fs.readFileSync(path.join(REPO, 'debian', 'syschangemon.sh'), 'utf8');
+const INSTALLED_NODE_FLAGS = (/^exec \S*node (.*?) ?\S*cli\.js/m.exec(wrapper)?.[1] ?? '').split(' ').filter(Boolean);
+const INSTALLED_ENV = Object.fromEntries([...wrapper.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+
 const { values: opt } = parseArgs({
   options: {
     entries: { type: 'string' },
@@ -189,8 +194,9 @@ function benchTree(name, slug, roots, mutable, cli) {
   const storage = path.join(tdir, 'storage');
   const conf = scmConfig(path.join(tdir, 'etc'), roots, storage);
   const db = path.join(storage, 'db.sqlite');
-  const scm = (...args) => [process.execPath, cli, '-c', conf, ...args];
-  const env = { ...process.env, SYSCHANGEMON_CONFIG: '' };
+  // As the installed program runs (debian/syschangemon.sh): the same node flags and malloc setting.
+  const scm = (...args) => [process.execPath, ...INSTALLED_NODE_FLAGS, cli, '-c', conf, ...args];
+  const env = { ...process.env, SYSCHANGEMON_CONFIG: '', ...INSTALLED_ENV };
   const results = [];
   const add = (step, tool, s, dbAfter, note = '') => results.push({ step, tool, s, dbAfter, note });
 
@@ -275,7 +281,7 @@ function benchTree(name, slug, roots, mutable, cli) {
       const d = path.join(pdir, label);
       fs.mkdirSync(d, { recursive: true });
       log(`profiling ${label}`);
-      const s = timed([process.execPath, '--cpu-prof', `--cpu-prof-dir=${d}`, cli, '-c', pconf, ...args], { env });
+      const s = timed([process.execPath, ...INSTALLED_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${d}`, cli, '-c', pconf, ...args], { env });
       return `${label} (wall ${fmt(s.wall)} s under the profiler):\n${summarizeProfiles(d)}`;
     };
     const parts = [prof('first-collect', 'collect'), prof('nochange-collect', 'collect')];

@@ -64,10 +64,15 @@ function canonicalContents(refs: Record<string, string>): string | null {
   return JSON.stringify(out);
 }
 
-/** Rows read ahead per query, and how far ahead of / behind the walk they are kept. */
+/**
+ * Rows read ahead per query, and how far ahead of / behind the walk they are kept. The file
+ * collector asks for a regular file's previous state as it walks but adds directories and
+ * links only when the hashes of their batch are in, up to (2 × hash_workers + 2) × 1000
+ * entries later: BEHIND covers that for the default two workers.
+ */
 const PAGE = 1000;
 const AHEAD = 4000;
-const BEHIND = 4000;
+const BEHIND = 8000;
 /** Consecutive keys found beyond the read-ahead window before the window moves to them. */
 const RELOCATE_AFTER = 16;
 
@@ -156,6 +161,9 @@ export class SessionWriter {
     if (ahead) {
       this.aheadHitId = Math.max(this.aheadHitId, ahead.keyId!);
       this.beyond = 0;
+      // Kept until the key is added, which may be thousands of entries later.
+      this.ahead.delete(key);
+      this.cache.set(key, ahead);
       return ahead;
     }
     const r = this.s.lookup.get(key) as (Omit<CurrentRow, 'id'> & { id: number | null }) | undefined;
