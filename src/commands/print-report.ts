@@ -1,5 +1,6 @@
-import { loadReport, reportJsonChunks } from '../core/report.js';
-import { renderReport } from '../core/render.js';
+import { loadReport, reportJsonChunks, storedChanges } from '../core/report.js';
+import { renderReport, streamReport } from '../core/render.js';
+import type { Report } from '../core/report-model.js';
 import type { App } from '../core/app.js';
 import type { ReportRow } from '../store/store.js';
 import type { CommandSpec } from './command.js';
@@ -12,8 +13,13 @@ export async function printReport(app: App, row: ReportRow, format: string): Pro
     for (const chunk of reportJsonChunks(store, row)) await outStream(chunk);
     return;
   }
-  const report = loadReport(store, row);
-  out(renderReport(report, format === 'html' ? 'html' : 'text', { templateDir: app.cfg.templateDir }));
+  const kind = format === 'html' ? 'html' : 'text';
+  const opts = { templateDir: app.cfg.templateDir };
+  // Streamed piece by piece when the template exports its parts as macros (the bundled ones
+  // do); a custom template that does not is rendered whole, holding the report in memory.
+  const head = JSON.parse(row.head) as Omit<Report, 'changes'>;
+  if (await streamReport(head, storedChanges(store, row), kind, opts, outStream)) return;
+  out(renderReport(loadReport(store, row), kind, opts));
 }
 
 export const printReportCommand: CommandSpec = {

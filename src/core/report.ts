@@ -9,6 +9,7 @@ import type { Collector, ReportHookContext, StoredItem } from '../types.js';
 import { messageOf } from '../errors.js';
 import { diffSessions } from './differ.js';
 import type { Logger } from './logger.js';
+import type { ChangeSource } from './render.js';
 import type { OmittedChanges, Report, ReportChange, SessionRef } from './report-model.js';
 
 export function sessionRef(s: SessionRow): SessionRef {
@@ -135,4 +136,31 @@ export function* reportJsonChunks(store: Store, row: ReportRow): Generator<strin
   yield first ? '],\n' : '\n  ],\n';
   const tail = JSON.stringify(rest, null, 2);
   yield `${tail.slice(2)}\n`;
+}
+
+/**
+ * A stored report's changes for streaming rendering: read page by page in stored order, or
+ * by position (`seq`), never all at once.
+ */
+export function storedChanges(store: Store, row: ReportRow): ChangeSource {
+  const PAGE = 1000;
+  return {
+    *all() {
+      const stmt = store.db.prepare('SELECT seq, data FROM report_changes WHERE report_id = ? AND seq > ? ORDER BY seq LIMIT ?');
+      let after = -1;
+      for (;;) {
+        const rows = stmt.all(row.id, after, PAGE) as { seq: number; data: string }[];
+        for (const r of rows) yield { pos: r.seq, change: JSON.parse(r.data) as ReportChange };
+        if (rows.length < PAGE) return;
+        after = rows[rows.length - 1]!.seq;
+      }
+    },
+    *at(positions) {
+      const stmt = store.db.prepare('SELECT data FROM report_changes WHERE report_id = ? AND seq = ?').pluck();
+      for (const pos of positions) {
+        const data = stmt.get(row.id, pos) as string | undefined;
+        if (data !== undefined) yield JSON.parse(data) as ReportChange;
+      }
+    },
+  };
 }

@@ -145,3 +145,46 @@ test('/proc and /sys are never descended into, even when an include names them',
     sb.cleanup();
   }
 });
+
+test('a bind-mounted or /proc-like tree is excluded by default', (t) => {
+  if (!isRoot) {
+    t.skip('mounting needs root');
+    return;
+  }
+  const sb = sandbox({ file: '' });
+  const mounted: string[] = [];
+  let leftMounted = false;
+  try {
+    const mount = (name: string, args: string[]): string | undefined => {
+      const dir = path.join(sb.tree, name);
+      fs.mkdirSync(dir);
+      const r = spawnSync('mount', [...args, dir], { encoding: 'utf8', timeout: 30_000 });
+      if (r.status !== 0) return `mount ${[...args, dir].join(' ')}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`;
+      mounted.push(dir);
+      return undefined;
+    };
+    const failed = mount('procbind', ['--bind', '/proc']) ?? mount('sysmnt', ['-t', 'sysfs', 'sysfs']) ?? mount('tmp', ['-t', 'tmpfs', 'tmpfs']);
+    if (failed) {
+      t.skip(`cannot mount here (unprivileged container?): ${failed}`);
+      return;
+    }
+    // The positive control: a file on an ordinary (tmpfs) mount below the tree is recorded.
+    fs.writeFileSync(path.join(sb.tree, 'tmp', 'kept'), 'kept\n');
+    sb.writePlugin('file', `[file]\ninclude =\n  ${sb.tree}/**\n`);
+    const r = spawnSync(process.execPath, [CLI, '-c', path.join(sb.etc, 'syschangemon.conf'), 'collect'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const keys = (sb.json('export', '--format', 'json').items as { key: string }[]).map((i) => i.key);
+    const under = (name: string) => keys.filter((k) => k.startsWith(`file://${sb.tree}/${name}/`));
+    assert.deepEqual(under('procbind'), [], 'nothing below the bind mount of /proc');
+    assert.deepEqual(under('sysmnt'), [], 'nothing below the sysfs mount');
+    assert.deepEqual(under('tmp'), [`file://${sb.tree}/tmp/kept`], 'the file on the tmpfs mount is recorded');
+  } finally {
+    for (const dir of mounted.reverse()) {
+      const u = spawnSync('umount', ['-l', dir], { encoding: 'utf8', timeout: 30_000 });
+      if (u.status !== 0) leftMounted = true;
+    }
+    // Never remove the sandbox recursively while /proc or /sys is still mounted inside it.
+    if (!leftMounted) sb.cleanup();
+  }
+  assert.ok(!leftMounted, `could not unmount everything below ${sb.tree}`);
+});
