@@ -69,6 +69,18 @@ const entries = opt.entries !== undefined ? Number(opt.entries) : opt.tree.lengt
 const seed = Number(opt.seed);
 const maxBytes = Number(opt['max-bytes']);
 const aideWorkers = opt['no-aide'] ? [] : opt['aide-workers'].split(',').map(Number);
+/** Whether a program is on PATH (checked before a long run rather than failing in it). */
+const onPath = (name) => (process.env.PATH ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, name)));
+for (const [name, needed, hint] of [
+  ['time', fs.existsSync('/usr/bin/time'), 'apt-get install time'],
+  ['aide', aideWorkers.length === 0 || onPath('aide'), 'apt-get install aide, or pass --no-aide'],
+  ['openssl', onPath('openssl'), 'apt-get install openssl'],
+]) {
+  if (!needed) {
+    process.stderr.write(`bench: ${name} is not installed (${hint})\n`);
+    process.exit(2);
+  }
+}
 const work = opt.workdir ? path.resolve(opt.workdir) : fs.mkdtempSync(path.join(os.tmpdir(), 'scm-bench-'));
 fs.mkdirSync(work, { recursive: true });
 
