@@ -25,6 +25,14 @@ interface Found {
 
 const NOTHING: Found = { keyId: undefined, row: undefined };
 
+/** A read-ahead row as better-sqlite3 returns it raw (arrays cost less than objects). */
+type AheadRow = [key_id: number, key: string, plugin: string, id: number | null, valid_from: number, attrs: string, contents: string | null, error: string | null];
+
+function foundOf(r: AheadRow): Found {
+  const [key_id, , plugin, id, valid_from, attrs, contents, error] = r;
+  return { keyId: key_id, row: id === null ? undefined : { id, key_id, valid_from, attrs, contents, error, plugin } };
+}
+
 const sortedKeyCache = new Map<string, string[]>();
 
 /**
@@ -102,7 +110,7 @@ export class SessionWriter {
    * recorded in: a walk that sees the same tree again asks for them in that order, so one query
    * serves a thousand lookups. Keys asked for out of order fall back to a point query.
    */
-  private readonly ahead = new Map<string, Found>();
+  private readonly ahead = new Map<string, AheadRow>();
   private aheadLastId = 0;
   private aheadHitId = 0;
   private aheadDone = false;
@@ -134,11 +142,13 @@ export class SessionWriter {
           `SELECT k.id AS key_id, k.plugin, i.id, i.valid_from, i.attrs, i.contents, i.error
            FROM keys k LEFT JOIN items i ON i.key_id = k.id AND i.valid_to IS NULL WHERE k.key = ?`,
         ),
-        page: db.prepare(
-          `SELECT k.id AS key_id, k.key, k.plugin, i.id, i.valid_from, i.attrs, i.contents, i.error
-           FROM keys k LEFT JOIN items i ON i.key_id = k.id AND i.valid_to IS NULL
-           WHERE k.id > ? ORDER BY k.id LIMIT ${PAGE}`,
-        ),
+        page: db
+          .prepare(
+            `SELECT k.id, k.key, k.plugin, i.id, i.valid_from, i.attrs, i.contents, i.error
+             FROM keys k LEFT JOIN items i ON i.key_id = k.id AND i.valid_to IS NULL
+             WHERE k.id > ? ORDER BY k.id LIMIT ${PAGE}`,
+          )
+          .raw(true),
         insertKey: db.prepare('INSERT INTO keys (key, plugin) VALUES (?, ?)'),
         close: db.prepare('UPDATE items SET valid_to = ? WHERE id = ?'),
         insert: db.prepare(
@@ -159,12 +169,13 @@ export class SessionWriter {
     this.readAhead();
     const ahead = this.ahead.get(key);
     if (ahead) {
-      this.aheadHitId = Math.max(this.aheadHitId, ahead.keyId!);
+      this.aheadHitId = Math.max(this.aheadHitId, ahead[0]);
       this.beyond = 0;
       // Kept until the key is added, which may be thousands of entries later.
       this.ahead.delete(key);
-      this.cache.set(key, ahead);
-      return ahead;
+      const found = foundOf(ahead);
+      this.cache.set(key, found);
+      return found;
     }
     const r = this.s.lookup.get(key) as (Omit<CurrentRow, 'id'> & { id: number | null }) | undefined;
     const found = r ? { keyId: r.key_id, row: r.id !== null ? (r as CurrentRow) : undefined } : NOTHING;
@@ -182,20 +193,20 @@ export class SessionWriter {
 
   /** Keep the read-ahead window AHEAD rows past the last key found in it. */
   private readAhead(): void {
-    while (!this.aheadDone && this.aheadLastId - this.aheadHitId < AHEAD) {
-      const rows = this.s.page.all(this.aheadLastId) as (Omit<CurrentRow, 'id'> & { id: number | null; key: string })[];
-      for (const r of rows) {
-        this.ahead.set(r.key, { keyId: r.key_id, row: r.id !== null ? (r as CurrentRow) : undefined });
-      }
-      if (rows.length > 0) this.aheadLastId = rows[rows.length - 1]!.key_id;
-      if (rows.length < PAGE) this.aheadDone = true;
-    }
+    if (this.aheadDone || this.aheadLastId - this.aheadHitId >= AHEAD) return;
     // Entries far behind the walk are keys it did not ask for (gone, or asked for out of order).
-    for (const [key, f] of this.ahead) {
-      if (f.keyId! >= this.aheadHitId - BEHIND) break;
+    for (const [key, r] of this.ahead) {
+      if (r[0] >= this.aheadHitId - BEHIND) break;
       this.ahead.delete(key);
     }
+    while (!this.aheadDone && this.aheadLastId - this.aheadHitId < AHEAD) {
+      const rows = this.s.page.all(this.aheadLastId) as AheadRow[];
+      for (const r of rows) this.ahead.set(r[1], r);
+      if (rows.length > 0) this.aheadLastId = rows[rows.length - 1]![0];
+      if (rows.length < PAGE) this.aheadDone = true;
+    }
   }
+
 
   private forget(key: string): void {
     this.cache.delete(key);
