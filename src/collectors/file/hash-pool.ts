@@ -57,23 +57,28 @@ export class HashPool {
   private failure: Error | undefined;
   private readonly workers: Worker[] = [];
 
+  private readonly size: number;
+
+  /** Workers start on demand: a run that re-hashes a few files needs one, not `size`. */
   constructor(size: number) {
-    for (let i = 0; i < Math.max(1, size); i++) {
-      const w = startWorker();
-      w.on('message', (res: HashResponse) => {
-        const task = this.busy.get(w);
-        this.busy.delete(w);
-        this.idle.push(w);
-        task?.resolve(res.results);
-        this.dispatch();
-      });
-      w.on('error', (err) => this.fail(w, err));
-      w.on('exit', (code) => {
-        if (!this.closed) this.fail(w, new Error(`hash worker exited with code ${code}`));
-      });
-      this.workers.push(w);
+    this.size = Math.max(1, size);
+  }
+
+  private startOne(): void {
+    const w = startWorker();
+    w.on('message', (res: HashResponse) => {
+      const task = this.busy.get(w);
+      this.busy.delete(w);
       this.idle.push(w);
-    }
+      task?.resolve(res.results);
+      this.dispatch();
+    });
+    w.on('error', (err) => this.fail(w, err));
+    w.on('exit', (code) => {
+      if (!this.closed) this.fail(w, new Error(`hash worker exited with code ${code}`));
+    });
+    this.workers.push(w);
+    this.idle.push(w);
   }
 
   private closed = false;
@@ -87,6 +92,8 @@ export class HashPool {
   }
 
   private dispatch(): void {
+    // Another worker only when every running one is busy and work is waiting.
+    if (this.idle.length === 0 && this.queue.length > 0 && this.workers.length < this.size) this.startOne();
     while (this.idle.length > 0 && this.queue.length > 0) {
       const w = this.idle.pop()!;
       const task = this.queue.shift()!;
