@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env node
 /**
  * Entry point: parses the command line, runs one command, maps errors to one line on stderr
  * and an exit code (0 success, 1 failure, 2 usage/configuration, 75 lock held).
