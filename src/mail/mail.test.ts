@@ -10,8 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { simpleParser } from 'mailparser';
+import { startSmtp } from './test-smtp.js';
 import type { Report } from '../core/report-model.js';
 import { SysError } from '../errors.js';
 import type { Options } from '../types.js';
@@ -20,43 +20,7 @@ import { boundedForMail, buildMessage, cutDiff, type MailChange, type MailSettin
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/mail/report.json', import.meta.url));
 const report = (): Report => JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as Report;
 
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-  mail: ParsedMail;
-  user?: string;
-  secure: boolean;
-}
-
-async function smtpServer(extra: Partial<SMTPServerOptions> = {}) {
-  const received: Received[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        simpleParser(raw).then((mail) => {
-          received.push({
-            from: (session.envelope.mailFrom as { address: string }).address,
-            to: session.envelope.rcptTo.map((r) => r.address).sort(),
-            raw: raw.toString('utf8'),
-            mail,
-            user: session.user as string | undefined,
-            secure: session.secure,
-          });
-          cb();
-        }, cb);
-      });
-    },
-    ...extra,
-  });
-  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.server.address() as net.AddressInfo).port)));
-  return { port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
+const smtpServer = startSmtp;
 
 const settings = (smtp: Options, extra: Partial<MailSettings> = {}): MailSettings => ({
   handler: 'smtp',

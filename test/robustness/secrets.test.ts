@@ -6,12 +6,10 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { sandbox } from '../helpers.js';
+import { startSmtp } from '../../src/mail/test-smtp.js';
 
 /** Every file in the storage directory (database, WAL, shared memory), concatenated. */
 function storageBytes(dir: string): Buffer {
@@ -19,25 +17,8 @@ function storageBytes(dir: string): Buffer {
 }
 
 test('private keys, shadow files and configured secret patterns reach neither the database, the reports nor the mail', async () => {
-  const raws: Buffer[] = [];
-  const texts: string[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _s, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        raws.push(raw);
-        simpleParser(raw).then((m) => {
-          texts.push(`${m.text ?? ''}\n${typeof m.html === 'string' ? m.html : ''}`);
-          cb();
-        });
-      });
-    },
-  });
-  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.server.address() as net.AddressInfo).port)));
+  const server = await startSmtp();
+  const port = server.port;
   const sb = sandbox(undefined, `[mail.smtp]\nto_addr = ops@example.com\nhost = 127.0.0.1\nport = ${port}\ntimeout = 5\n`);
   try {
     // Markers made of plain letters, so no mail encoding can hide them from the search of the
@@ -57,7 +38,9 @@ test('private keys, shadow files and configured secret patterns reach neither th
     const second = secretFiles(2);
     const r = await sb.runAsync('run', '--quiet');
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(raws.length, 1, 'the report of the changes was mailed');
+    assert.equal(server.received.length, 1, 'the report of the changes was mailed');
+    const { bytes, mail } = server.received[0]!;
+    const decoded = `${mail.text ?? ''}\n${typeof mail.html === 'string' ? mail.html : ''}`;
 
     const report = await sb.runAsync('print-report', '--format', 'json');
     const text = await sb.runAsync('print-report', '--format', 'text');
@@ -72,13 +55,13 @@ test('private keys, shadow files and configured secret patterns reach neither th
       ['print-report html', html.stdout],
       ['export json', exported.stdout],
       ['export csv', csv.stdout],
-      ['the raw mail', raws[0]!],
-      ['the decoded mail', texts[0]!],
+      ['the raw mail', bytes],
+      ['the decoded mail', decoded],
     ];
     // The search finds stored text: the plain file's content is in the database and the diff.
     assert.ok(stored.includes('round2-PLAINMARK'), 'a plain text file is stored (the search works)');
     assert.ok(report.stdout.includes('round2-PLAINMARK'));
-    assert.ok(texts[0]!.includes('round2-PLAINMARK'), 'the mail shows the plain diff');
+    assert.ok(decoded.includes('round2-PLAINMARK'), 'the mail shows the plain diff');
     for (const m of [first, second]) {
       for (const secret of [m.key, m.shadow, m.pattern]) {
         for (const [where, bytes] of places) assert.ok(!bytes.includes(secret), `${secret} found in ${where}`);
@@ -91,7 +74,7 @@ test('private keys, shadow files and configured secret patterns reach neither th
     assert.equal(keyChange.attributes.sha256?.new, sha);
     assert.match(keyChange.note ?? '', /not stored/);
   } finally {
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
     sb.cleanup();
   }
 });

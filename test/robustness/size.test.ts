@@ -5,12 +5,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { startSmtp } from '../../src/mail/test-smtp.js';
 import { SessionWriter } from '../../src/store/session-writer.js';
 import { Store } from '../../src/store/store.js';
 import { CLI } from '../helpers.js';
@@ -60,19 +58,8 @@ function measured(config: string, args: string[], count: string[] = []): Promise
 
 test(`${N} changes: bounded memory for diff output, JSON, text, HTML, CSV and mail`, { skip: !fs.existsSync(TIME) && 'GNU time is not installed', timeout: 600_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scm-size-'));
-  const received: string[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    size: 50 * 1024 * 1024,
-    onData(stream, _s, cb) {
-      simpleParser(stream).then((m) => {
-        received.push(m.text ?? '');
-        cb();
-      });
-    },
-  });
-  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.server.address() as net.AddressInfo).port)));
+  const server = await startSmtp({ size: 50 * 1024 * 1024 });
+  const port = server.port;
   try {
     fs.mkdirSync(path.join(dir, 'etc', 'plugins.d'), { recursive: true });
     const config = path.join(dir, 'etc', 'syschangemon.conf');
@@ -118,11 +105,11 @@ test(`${N} changes: bounded memory for diff output, JSON, text, HTML, CSV and ma
     assert.ok(csv.kb < 200 * 1024, `export streams (${csv.kb} KB)`);
     assert.ok(mail.kb < 250 * 1024, `the mail is built from a bounded part of the report (${mail.kb} KB)`);
     assert.ok(diff.kb < 1024 * 1024, `diff stays well below the machine's memory (${diff.kb} KB)`);
-    assert.equal(received.length, 1);
-    assert.match(received[0]!, /and 199900 more changes not shown here/);
-    assert.ok(received[0]!.length < 2 * 1024 * 1024, 'the mail is small');
+    assert.equal(server.received.length, 1);
+    assert.match(server.received[0]!.mail.text ?? '', /and 199900 more changes not shown here/);
+    assert.ok((server.received[0]!.mail.text ?? '').length < 2 * 1024 * 1024, 'the mail is small');
   } finally {
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
