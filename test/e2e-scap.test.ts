@@ -34,7 +34,8 @@ test('a rule broken between two runs: pass → fail in the JSON and text reports
   try {
     const root = path.join(sb.dir, 'root');
     fakeRoot(root);
-    sb.writePlugin('scap', `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = standard\nrules = ${RULES}\ninterval = 0\nprobe_root = ${root}\n`);
+    const bench = path.join(SHARED, 'fixtures', 'scap', 'docker-bench.json');
+    sb.writePlugin('scap', `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = standard\nrules = ${RULES}\ninterval = 0\nprobe_root = ${root}\ndocker_bench_log = ${bench}\n`);
     const first = sb.run('run', '--quiet');
     assert.equal(first.code, 0, first.stderr);
     const items = sb.json('export', '--format', 'json').items as { key: string; attributes: Record<string, unknown> }[];
@@ -54,6 +55,12 @@ test('a rule broken between two runs: pass → fail in the JSON and text reports
     ]);
     const change = report.changes.find((c: { key: string }) => c.key === 'scap://standard/file_permissions_etc_shadow');
     assert.deepEqual(change.attributes.result, { old: 'pass', new: 'fail' });
+    // The same results as PatchMon scan payloads: one for the profile, one for Docker Bench.
+    const scans = sb.json('export', '--format', 'patchmon') as { profile: { type: string }; summary: { passed: number; failed: number }; results: { rule_ref: string; status: string }[] }[];
+    assert.deepEqual(scans.map((x) => x.profile.type), ['openscap', 'docker-bench']);
+    assert.equal(scans[0]!.results.find((r) => r.rule_ref === 'xccdf_org.ssgproject.content_rule_file_permissions_etc_shadow')!.status, 'fail');
+    assert.deepEqual([scans[0]!.summary.passed, scans[0]!.summary.failed], [2, 1]);
+    assert.equal(scans[1]!.results.find((r) => r.rule_ref === '1.1.1')!.status, 'fail', 'a Docker Bench WARN is a failed check');
     const text = sb.run('print-report').stdout;
     // The section's layout belongs to the template; what it must say is checked here.
     const section = /^COMPLIANCE\n-+\n([^]*?)\n\n/m.exec(text)?.[1] ?? '';

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CONTENT_DIRS, findContent, findOscap, oscapVersion } from '../collectors/scap/oscap.js';
+import { CONTENT_DIRS, findContent, findOscap, findProgram, oscapVersion } from '../collectors/scap/oscap.js';
 import { datastreamProfiles } from '../collectors/scap/xccdf.js';
 import type { CommandSpec } from './command.js';
 import { out } from './command.js';
@@ -56,19 +56,6 @@ export interface DetectOptions {
   searchPath?: string;
 }
 
-function findDocker(searchPath: string): string | undefined {
-  for (const dir of [...searchPath.split(':').filter(Boolean), '/usr/local/bin', '/usr/bin', '/bin']) {
-    const p = path.join(dir, 'docker');
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 export function detectCapabilities(o: DetectOptions = {}): ComplianceCapabilities {
   const searchPath = o.searchPath ?? process.env.PATH ?? '';
   const dirs = o.contentDirs ?? CONTENT_DIRS;
@@ -94,7 +81,7 @@ export function detectCapabilities(o: DetectOptions = {}): ComplianceCapabilitie
   };
   if (errors.length) openscap.content_errors = errors;
 
-  const docker = findDocker(searchPath);
+  const docker = findProgram('docker', searchPath);
   let dockerVersion = '';
   if (docker) {
     // The server's version; empty when the daemon is not reachable.

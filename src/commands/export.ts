@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { sessionRef } from '../core/report.js';
+import { patchmonScans } from '../collectors/scap/patchmon.js';
 import { toStoredItem } from '../store/store.js';
 import type { CommandSpec } from './command.js';
 import { out, outStream } from './command.js';
@@ -14,12 +15,24 @@ export function safeCell(value: unknown): string {
 
 export const exportCommand: CommandSpec = {
   name: 'export',
-  describe: 'export system state stored in session as CSV or JSON (default: most recent session)',
-  formats: ['csv', 'json'],
+  describe: 'export system state stored in session as CSV or JSON, or its compliance results as PatchMon scan payloads (default: most recent session)',
+  formats: ['csv', 'json', 'patchmon'],
   async run(app, args) {
     const store = app.db(true);
     const session = args.sessionUuid ? store.sessionByUuid(args.sessionUuid) : store.latestSession();
     if (!session) throw notFound("no complete session yet: run 'syschangemon collect' first");
+    if (args.format === 'patchmon') {
+      // One payload per scanner run (each evaluated profile, Docker Bench), to POST one by one
+      // to /api/v1/compliance/scans.
+      const items = (function* () {
+        for (const row of store.sessionItems(session, 'scap')) yield toStoredItem(row);
+      })();
+      const scans = patchmonScans(items);
+      if (scans.length === 0) app.log.warn(`session ${session.uuid} holds no compliance results (enable the scap collector)`);
+      out(`${JSON.stringify(scans, null, 2)}
+`);
+      return;
+    }
     if (args.format === 'json') {
       out(`{\n  "session": ${JSON.stringify(sessionRef(session))},\n  "items": [`);
       let first = true;

@@ -160,19 +160,23 @@ test('init: unknown profile lists the available ones; bad content and missing fi
   fs.writeFileSync(truncated, '<?xml version="1.0"?>\n<ds:data-stream-collection xmlns:ds="x"><Profile id="p">');
   await assert.rejects(async () => init({ datastream: truncated }), (err: Error) => err instanceof ConfigError && /truncated-ds\.xml: not valid XML/.test(err.message));
   await assert.rejects(async () => init({ tailoring_file: path.join(tmp, 'no-tailoring.xml') }), /tailoring_file .* does not exist/);
-  await assert.rejects(async () => init({ profile: '' }), /set profile \(and datastream\), or docker_bench_log/);
+  await assert.rejects(async () => init({ profile: '' }), /set profile \(and datastream\), docker_bench_log, or docker_bench = run/);
 });
 
-test('Docker Bench log: items with result, section and severity; a bad log is an error item and the last checks are kept', async () => {
+test('Docker Bench log: items with result, status, section and severity and a summary; a bad log is an error item and the last checks are kept', async () => {
   const o = options(tmp, { profile: '', docker_bench_log: path.join(FIX, 'docker-bench.json') });
   const one = new MemoryContext();
   await scapCollector.collect(one, o);
-  assert.deepEqual(one.attrs('docker-bench://1.1.1'), {
-    result: 'warn',
+  assert.deepEqual(one.attrs('dockerbench://1.1.1'), {
     desc: 'Ensure a separate partition for containers has been created (Automated)',
+    result: 'fail',
     section: '1 Host Configuration',
     severity: 'high',
+    status: 'warn',
   });
+  const summary = one.attrs('dockerbench://_summary')!;
+  assert.equal(summary.evaluated_at, '2024-11-23T20:00:00.000Z');
+  assert.equal(summary.total, [...one.items.keys()].filter((k) => k.startsWith('dockerbench://') && k !== 'dockerbench://_summary').length);
   assert.equal([...one.items.keys()].filter((k) => k.startsWith('scap://')).length, 0);
   const bad = path.join(tmp, 'bench-cut.json');
   fs.writeFileSync(bad, fs.readFileSync(path.join(FIX, 'docker-bench.json'), 'utf8').slice(0, 500));
@@ -180,4 +184,82 @@ test('Docker Bench log: items with result, section and severity; a bad log is an
   await scapCollector.collect(two, { ...o, docker_bench_log: bad });
   assert.match(two.errors[0]!.message, /bench-cut\.json: not JSON/);
   assert.equal(two.carried.size, one.items.size);
+});
+
+/**
+ * docker_bench = run against a stand-in for the docker CLI (no Docker engine here): a script
+ * that answers `docker version` and, for `docker run`, records its arguments and writes the
+ * fixture log where docker-bench-security's `-l` would, in the mounted output directory.
+ */
+test('Docker Bench run: the container is run with the host mounts, its JSON log read; interval, failures and a missing docker', async () => {
+  const bin = path.join(tmp, 'fake-docker-bin');
+  fs.mkdirSync(bin, { recursive: true });
+  const record = path.join(tmp, 'docker-calls');
+  fs.writeFileSync(
+    path.join(bin, 'docker'),
+    `#!/bin/sh
+echo "$*" >> ${JSON.stringify(record)}
+case "$1" in
+  version) [ -e ${JSON.stringify(path.join(tmp, 'engine-down'))} ] && { echo "Cannot connect to the Docker daemon" >&2; exit 1; }; echo 24.0.7 ;;
+  run)
+    [ -e ${JSON.stringify(path.join(tmp, 'bench-fails'))} ] && { echo "image not found" >&2; exit 125; }
+    for a in "$@"; do case "$a" in *:/out) out="\${a%:/out}" ;; esac; done
+    cp ${JSON.stringify(path.join(FIX, 'docker-bench.json'))} "$out/docker-bench.log.json" ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  const saved = process.env.PATH;
+  process.env.PATH = `${bin}:${saved}`;
+  try {
+    const o = options(tmp, { profile: '', docker_bench: 'run', interval: 3600 });
+    const one = new MemoryContext();
+    await scapCollector.collect(one, o);
+    assert.deepEqual(one.errors, []);
+    assert.equal(one.attrs('dockerbench://1.1.1')!.result, 'fail');
+    assert.equal(one.attrs('dockerbench://_summary')!.image, 'docker/docker-bench-security');
+    assert.equal(one.attrs('dockerbench://_summary')!.engine, '24.0.7');
+    const calls = fs.readFileSync(record, 'utf8').trim().split('\n');
+    const run = calls.find((c) => c.startsWith('run '))!;
+    assert.match(run, /^run --rm --net host --pid host --userns host --cap-add audit_control -e DOCKER_CONTENT_TRUST /);
+    assert.match(run, / -v \/etc:\/etc:ro /);
+    assert.match(run, / --label docker_bench_security docker\/docker-bench-security -l \/out\/docker-bench\.log$/);
+    const mounted = [...run.matchAll(/-v (\S+?):(\S+)/g)].filter((m) => m[2] !== '/out').map((m) => m[1]!);
+    assert.ok(mounted.length > 0);
+    for (const m of mounted) assert.ok(fs.existsSync(m), `only existing paths are mounted (${m})`);
+    assert.ok(!mounted.includes('/usr/bin/containerd') || fs.existsSync('/usr/bin/containerd'));
+
+    // Within the interval: carried, docker not run again.
+    fs.rmSync(record);
+    const two = one.next();
+    await scapCollector.collect(two, o);
+    assert.equal(two.carried.size, one.items.size);
+    assert.match(two.notes.join('\n'), /Docker Bench results of .* carried/);
+    assert.ok(!fs.existsSync(record), 'docker was not called');
+
+    // Interval passed, but the run fails: an error item, the previous checks stay the base.
+    fs.writeFileSync(path.join(tmp, 'bench-fails'), '');
+    const three = one.next();
+    await scapCollector.collect(three, { ...o, interval: 0 });
+    assert.match(three.errors[0]!.message, /docker run docker\/docker-bench-security exited 125: image not found/);
+    assert.equal(three.carried.size, one.items.size);
+
+    // The engine is down: a note, the checks carried.
+    fs.writeFileSync(path.join(tmp, 'engine-down'), '');
+    const four = one.next();
+    await scapCollector.collect(four, { ...o, interval: 0 });
+    assert.match(four.notes.join('\n'), /Docker engine is not reachable \(Cannot connect to the Docker daemon\)/);
+    assert.equal(four.carried.size, one.items.size);
+
+    // No docker at all.
+    process.env.PATH = path.join(tmp, 'empty-bin');
+    const five = one.next();
+    await scapCollector.collect(five, { ...o, interval: 0 });
+    assert.match(five.notes.join('\n'), /docker is not installed/);
+    assert.equal(five.carried.size, one.items.size);
+  } finally {
+    process.env.PATH = saved;
+    fs.rmSync(path.join(tmp, 'bench-fails'), { force: true });
+    fs.rmSync(path.join(tmp, 'engine-down'), { force: true });
+  }
 });

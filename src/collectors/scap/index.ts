@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { ConfigError, messageOf } from '../../errors.js';
 import type { ComplianceTransition, Report } from '../../core/report-model.js';
 import type { CollectContext, Collector, OptionSchema, Options, ReportHookContext } from '../../types.js';
-import { parseDockerBench } from './docker-bench.js';
+import { BENCH_SCHEME, BENCH_SUMMARY, collectDockerBench } from './docker-collect.js';
 import { autoDatastream, evaluate, findOscap } from './oscap.js';
 import { datastreamProfiles, mentionsProfile, parseXccdfFile, summarise } from './xccdf.js';
 
@@ -27,7 +27,12 @@ export const SCAP_OPTIONS: OptionSchema = {
   timeout: { type: 'duration', default: 3600, description: 'Seconds an evaluation may run before oscap is killed.' },
   interval: { type: 'duration', default: 7 * 86400, description: 'A full evaluation runs at most this often; between, the last results are carried. 0: every run.' },
   probe_root: { type: 'string', default: '', description: 'Evaluate a copied tree instead of / (sets OSCAP_PROBE_ROOT).' },
-  docker_bench_log: { type: 'string', default: '', description: 'A Docker Bench for Security JSON log to record.' },
+  docker_bench: {
+    type: 'string', default: 'log', choices: ['log', 'run'],
+    description: 'log: record the JSON log docker_bench_log names (if any); run: run the Docker Bench container on this host\'s Docker engine, at most every interval.',
+  },
+  docker_bench_log: { type: 'string', default: '', description: 'A Docker Bench for Security JSON log to record (docker_bench = log).' },
+  docker_bench_image: { type: 'string', default: 'docker/docker-bench-security', description: 'The Docker Bench image (docker_bench = run).' },
 };
 
 export const fullProfileId = (p: string) => (p.startsWith('xccdf_') ? p : `${PROFILE_PREFIX}${p}`);
@@ -44,7 +49,9 @@ interface ScapOptions {
   timeoutMs: number;
   intervalMs: number;
   probeRoot: string;
+  dockerBench: 'log' | 'run';
   dockerBenchLog: string;
+  dockerBenchImage: string;
 }
 
 function scapOptions(o: Options): ScapOptions {
@@ -57,7 +64,9 @@ function scapOptions(o: Options): ScapOptions {
     timeoutMs: Number(o.timeout ?? 3600) * 1000,
     intervalMs: Number(o.interval ?? 7 * 86400) * 1000,
     probeRoot: String(o.probe_root ?? ''),
+    dockerBench: o.docker_bench === 'run' ? 'run' : 'log',
     dockerBenchLog: String(o.docker_bench_log ?? ''),
+    dockerBenchImage: String(o.docker_bench_image || 'docker/docker-bench-security'),
   };
 }
 
@@ -155,26 +164,8 @@ async function collectScap(ctx: CollectContext, o: ScapOptions): Promise<void> {
   }
 }
 
-function collectDockerBench(ctx: CollectContext, file: string): void {
-  if (!file) return;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    ctx.note(`scap: Docker Bench log ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    ctx.carryPrevious((i) => i.key.startsWith('docker-bench://'));
-    return;
-  }
-  try {
-    const log = parseDockerBench(text, file);
-    for (const c of log.checks) {
-      ctx.add({ key: `docker-bench://${c.id}`, attributes: { result: c.result, desc: c.desc, section: c.section, severity: c.severity } });
-    }
-  } catch (err) {
-    ctx.error('docker-bench://', (err as Error).message);
-    ctx.carryPrevious((i) => i.key.startsWith('docker-bench://') && i.key !== 'docker-bench://');
-  }
-}
+/** The profile name Docker Bench checks are listed under in compliance transitions (PatchMon's type). */
+const BENCH_PROFILE = 'docker-bench';
 
 const SEVERITY: Record<string, number> = { high: 0, medium: 1, low: 2, unknown: 3 };
 const BAD = new Set(['fail', 'error']);
@@ -199,20 +190,28 @@ export function complianceTransitions(report: Report, known: (key: string) => Re
   const firstEvaluation = new Set(
     report.changes.filter((c) => c.plugin === 'scap' && c.change === 'added' && c.key.endsWith('/_summary')).map((c) => c.key.slice('scap://'.length, -'/_summary'.length)),
   );
+  if (report.changes.some((c) => c.plugin === 'scap' && c.change === 'added' && c.key === BENCH_SUMMARY)) firstEvaluation.add(BENCH_PROFILE);
   const out: ComplianceTransition[] = [];
   for (const c of report.changes) {
-    if (c.plugin !== 'scap' || !c.key.startsWith('scap://') || c.key.endsWith('/_summary')) continue;
+    if (c.plugin !== 'scap' || c.key.endsWith('/_summary') || c.key === BENCH_SUMMARY) continue;
+    let profile: string;
+    let rule: string;
+    if (c.key.startsWith('scap://')) {
+      const rest = c.key.slice('scap://'.length);
+      profile = rest.slice(0, rest.indexOf('/'));
+      rule = rest.slice(profile.length + 1);
+    } else if (c.key.startsWith(BENCH_SCHEME) && c.key !== BENCH_SCHEME) {
+      profile = BENCH_PROFILE;
+      rule = c.key.slice(BENCH_SCHEME.length);
+    } else continue;
     const res = c.attributes.result;
     if (!res) continue;
     const oldR = res.old === null || res.old === undefined ? null : String(res.old);
     const newR = res.new === null || res.new === undefined ? null : String(res.new);
-    const rest = c.key.slice('scap://'.length);
-    const profile = rest.slice(0, rest.indexOf('/'));
-    const rule = rest.slice(profile.length + 1);
     // A first evaluation adds every rule: only failures are worth a line then.
     if (oldR === null && firstEvaluation.has(profile) && !BAD.has(newR ?? '')) continue;
     const stored = known(c.key);
-    const title = c.attributes.title?.new ?? c.attributes.title?.old ?? stored?.title;
+    const title = c.attributes.title?.new ?? c.attributes.title?.old ?? c.attributes.desc?.new ?? c.attributes.desc?.old ?? stored?.title ?? stored?.desc;
     const severity = c.attributes.severity?.new ?? c.attributes.severity?.old ?? stored?.severity;
     out.push({ profile, rule, title: String(title ?? ''), severity: String(severity ?? ''), old: oldR, new: newR });
   }
@@ -231,7 +230,9 @@ export const scapCollector: Collector = {
   options: SCAP_OPTIONS,
   init(options) {
     const o = scapOptions(options);
-    if (!o.profile && !o.dockerBenchLog) throw new ConfigError('[scap] set profile (and datastream), or docker_bench_log');
+    if (!o.profile && !o.dockerBenchLog && o.dockerBench !== 'run') {
+      throw new ConfigError('[scap] set profile (and datastream), docker_bench_log, or docker_bench = run');
+    }
     if (o.tailoring && !fs.existsSync(o.tailoring)) throw new ConfigError(`[scap] tailoring_file ${o.tailoring} does not exist`);
     if (!o.profile) return;
     if (o.datastream !== 'auto' && !fs.existsSync(o.datastream)) throw new ConfigError(`[scap] datastream ${o.datastream} does not exist`);
@@ -255,7 +256,7 @@ export const scapCollector: Collector = {
   },
   async collect(ctx, options) {
     const o = scapOptions(options);
-    collectDockerBench(ctx, o.dockerBenchLog);
+    await collectDockerBench(ctx, { mode: o.dockerBench, log: o.dockerBenchLog, image: o.dockerBenchImage, timeoutMs: o.timeoutMs, intervalMs: o.intervalMs });
     await collectScap(ctx, o);
   },
   enrichReport(ctx: ReportHookContext) {

@@ -10,10 +10,10 @@ export const CONTENT_DIRS = ['/usr/share/xml/scap/ssg/content', '/usr/share/scap
 // cron's PATH (/usr/bin:/bin) lacks the sbin directories.
 const PATH_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 
-/** The oscap binary, if installed. */
-export function findOscap(envPath = process.env.PATH ?? ''): string | undefined {
+/** A program on the search path or in the usual bin and sbin directories, if installed. */
+export function findProgram(name: string, envPath = process.env.PATH ?? ''): string | undefined {
   for (const dir of [...envPath.split(':').filter(Boolean), ...PATH_DIRS]) {
-    const p = path.join(dir, 'oscap');
+    const p = path.join(dir, name);
     try {
       fs.accessSync(p, fs.constants.X_OK);
       return p;
@@ -23,6 +23,9 @@ export function findOscap(envPath = process.env.PATH ?? ''): string | undefined 
   }
   return undefined;
 }
+
+/** The oscap binary, if installed. */
+export const findOscap = (envPath?: string): string | undefined => findProgram('oscap', envPath);
 
 export function oscapVersion(bin: string): string {
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000 });
@@ -88,8 +91,16 @@ export function evaluate(o: EvalOptions): Promise<EvalResult> {
   args.push('--results', o.resultsFile, o.datastream);
   const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
   if (o.probeRoot) env.OSCAP_PROBE_ROOT = o.probeRoot;
+  return runProgram(o.bin, args, { env, timeoutMs: o.timeoutMs });
+}
+
+/**
+ * Run a program without a shell, in its own process group that is killed whole after
+ * `timeoutMs`; stdout is discarded, the first 64 KiB of stderr kept.
+ */
+export function runProgram(bin: string, args: string[], o: { env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<EvalResult> {
   return new Promise((resolve) => {
-    const child = spawn(o.bin, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env });
+    const child = spawn(bin, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: o.env });
     let stderr = '';
     let timedOut = false;
     child.stderr.setEncoding('utf8').on('data', (c: string) => {

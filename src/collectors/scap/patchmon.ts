@@ -4,6 +4,7 @@
  * checks. Pure: items in, payloads out; statuses mapped as the PatchMon agent maps them.
  */
 import type { StoredItem } from '../../types.js';
+import { BENCH_SCHEME, BENCH_SUMMARY } from './docker-collect.js';
 
 /** One result of a PatchMon scan payload. */
 export interface PatchmonResult {
@@ -37,7 +38,6 @@ const OSCAP_STATUS: Record<string, string> = {
   unknown: 'skip',
 };
 // Docker Bench WARN is a CIS failure.
-const BENCH_STATUS: Record<string, string> = { pass: 'pass', warn: 'fail', info: 'warn', note: 'skip' };
 
 function summarise(results: PatchmonResult[]): PatchmonScan['summary'] {
   const n = (s: string) => results.filter((r) => r.status === s).length;
@@ -58,11 +58,16 @@ const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 export function patchmonScans(items: Iterable<StoredItem>): PatchmonScan[] {
   const profiles = new Map<string, { summary?: StoredItem; rules: StoredItem[] }>();
   const bench: PatchmonResult[] = [];
+  let benchSummary: StoredItem | undefined;
   for (const item of items) {
     if (item.error) continue;
-    if (item.key.startsWith('docker-bench://')) {
+    if (item.key === BENCH_SUMMARY) {
+      benchSummary = item;
+      continue;
+    }
+    if (item.key.startsWith(BENCH_SCHEME) && item.key !== BENCH_SUMMARY) {
       const a = item.attributes;
-      bench.push({ rule_ref: item.key.slice('docker-bench://'.length), title: str(a.desc), severity: str(a.severity), status: BENCH_STATUS[str(a.result)] ?? 'skip', section: str(a.section) });
+      bench.push({ rule_ref: item.key.slice(BENCH_SCHEME.length), title: str(a.desc), severity: str(a.severity), status: str(a.result) || 'skip', section: str(a.section) });
       continue;
     }
     if (!item.key.startsWith('scap://')) continue;
@@ -97,7 +102,15 @@ export function patchmonScans(items: Iterable<StoredItem>): PatchmonScan[] {
     });
   }
   if (bench.length) {
-    scans.push({ profile: { name: 'CIS Docker', type: 'docker-bench', version: '' }, started_at: null, completed_at: null, status: 'completed', summary: summarise(bench), results: bench });
+    const b = benchSummary?.attributes;
+    scans.push({
+      profile: { name: 'CIS Docker', type: 'docker-bench', version: str(b?.version) },
+      started_at: b?.evaluated_at ? str(b.evaluated_at) : null,
+      completed_at: null,
+      status: 'completed',
+      summary: summarise(bench),
+      results: bench,
+    });
   }
   return scans;
 }

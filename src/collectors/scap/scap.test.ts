@@ -118,13 +118,17 @@ test('auto datastream by os-release', () => {
   assert.equal(autoDatastream('ID=ubuntu\nVERSION_ID="22.04"\n', [dir]), undefined);
 });
 
-test('Docker Bench: the real key names, results lowercased', () => {
+test('Docker Bench: the real key names; WARN is a failed check, its own status kept', () => {
   const log = parseDockerBench(fs.readFileSync(F('docker-bench.json'), 'utf8'));
   assert.equal(log.version, '1.6.0');
   assert.ok(log.checks.length > 5);
   const first = log.checks[0]!;
   assert.equal(first.id, '1.1.1');
-  assert.equal(first.result, 'warn');
+  assert.equal(first.result, 'fail');
+  assert.equal(first.status, 'warn');
+  assert.equal(log.started, '2024-11-23T20:00:00.000Z');
+  const statuses = new Map(log.checks.map((c) => [c.status, c.result]));
+  for (const [status, result] of statuses) assert.equal(result, { pass: 'pass', warn: 'fail', info: 'warn', note: 'skip' }[status]);
   assert.equal(first.section, '1 Host Configuration');
   assert.throws(() => parseDockerBench('{"dockerbenchsec": "1", "items": []}'), /not a Docker Bench log/);
   assert.throws(() => parseDockerBench('{trunc'), /not JSON/);
@@ -161,15 +165,18 @@ test('compliance transitions: regressions by severity, fixes, other changes, app
       change('y_fail', null, 'fail', 'low', 'cis'),
       { key: 'scap://standard/_summary', plugin: 'scap', change: 'changed', attributes: { pass: { old: 1, new: 2 } } },
       { key: 'file:///etc/shadow', plugin: 'file', change: 'changed', attributes: { mode: { old: '0640', new: '0644' } } },
-      { key: 'docker-bench://1.1.1', plugin: 'scap', change: 'changed', attributes: { result: { old: 'pass', new: 'warn' } } },
+      { key: 'dockerbench://1.1.1', plugin: 'scap', change: 'changed', attributes: { result: { old: 'pass', new: 'fail' } } },
+      { key: 'dockerbench://_summary', plugin: 'scap', change: 'changed', attributes: { fail: { old: 1, new: 2 } } },
     ],
   } as unknown as Report;
   const known: Record<string, Record<string, unknown>> = {
     'scap://standard/a_low': { title: 'A low', severity: 'low' },
     'scap://standard/g_error': { title: 'G', severity: 'high' },
+    'dockerbench://1.1.1': { desc: 'Ensure a separate partition', severity: 'high' },
   };
   const t = complianceTransitions(report, (k) => known[k]);
   assert.deepEqual(t.map((x) => `${x.profile}/${x.rule}:${x.old}->${x.new}`), [
+    'docker-bench/1.1.1:pass->fail',
     'standard/d_new_fail:null->fail',
     'standard/g_error:notchecked->error',
     'cis/y_fail:null->fail',
@@ -179,8 +186,9 @@ test('compliance transitions: regressions by severity, fixes, other changes, app
     'standard/c_new_pass:null->pass',
     'standard/e_left:pass->null',
   ]);
-  assert.deepEqual(t[0], { profile: 'standard', rule: 'd_new_fail', title: 'T d_new_fail', severity: 'high', old: null, new: 'fail' });
-  assert.equal(t[3]!.title, 'A low');
+  assert.deepEqual(t[1], { profile: 'standard', rule: 'd_new_fail', title: 'T d_new_fail', severity: 'high', old: null, new: 'fail' });
+  assert.equal(t[4]!.title, 'A low');
+  assert.equal(t[0]!.title, 'Ensure a separate partition', 'a Docker Bench check is titled by its description');
 });
 
 test('PatchMon payloads: one per profile and one for Docker Bench, statuses mapped as the agent maps them', () => {
@@ -194,8 +202,9 @@ test('PatchMon payloads: one per profile and one for Docker Bench, statuses mapp
   }));
   items.push({ key: 'scap://anssi_bp28_high/_summary', plugin: 'scap', attributes: { evaluated_at: '2026-01-01T00:00:00.000Z', completed_at: '2026-01-01T00:09:00.000Z', profile: 'xccdf_org.ssgproject.content_profile_anssi_bp28_high' }, contentHashes: {}, error: null });
   for (const c of parseDockerBench(fs.readFileSync(F('docker-bench.json'), 'utf8')).checks) {
-    items.push({ key: `docker-bench://${c.id}`, plugin: 'scap', attributes: { result: c.result, desc: c.desc, section: c.section, severity: c.severity }, contentHashes: {}, error: null });
+    items.push({ key: `dockerbench://${c.id}`, plugin: 'scap', attributes: { result: c.result, status: c.status, desc: c.desc, section: c.section, severity: c.severity }, contentHashes: {}, error: null });
   }
+  items.push({ key: 'dockerbench://_summary', plugin: 'scap', attributes: { evaluated_at: '2024-11-23T20:00:00.000Z', version: '1.6.0' }, contentHashes: {}, error: null });
   items.push({ key: 'file:///etc/shadow', plugin: 'file', attributes: {}, contentHashes: {}, error: null });
   const [anssi, bench, ...rest] = patchmonScans(items);
   assert.equal(rest.length, 0);
@@ -203,7 +212,8 @@ test('PatchMon payloads: one per profile and one for Docker Bench, statuses mapp
   assert.deepEqual(anssi!.summary, { total_rules: 391, passed: 50, failed: 29, warnings: 0, skipped: 312, score: 12.79 });
   assert.equal(anssi!.started_at, '2026-01-01T00:00:00.000Z');
   assert.ok(anssi!.results.every((r) => r.rule_ref.startsWith('xccdf_org.ssgproject.content_rule_')));
-  assert.equal(bench!.profile.type, 'docker-bench');
+  assert.deepEqual(bench!.profile, { name: 'CIS Docker', type: 'docker-bench', version: '1.6.0' });
+  assert.equal(bench!.started_at, '2024-11-23T20:00:00.000Z');
   const raw = JSON.parse(fs.readFileSync(F('docker-bench.json'), 'utf8')) as { tests: { results: { result: string }[] }[] };
   const all = raw.tests.flatMap((t) => t.results.map((r) => r.result));
   assert.equal(bench!.summary.total_rules, all.length);
