@@ -359,7 +359,7 @@ function main() {
   const started = Date.now();
   const cli = snapshotApp();
   const sections = [];
-  sections.push(`Harness: \`node bench/run.mjs ${process.argv.slice(2).join(' ')}\` at commit ${gitDescribe()}; CLI ${opt.cli ? cli : 'snapshot of dist/'}; aide ${spawnSync('aide', ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? 'absent'}; ${spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim()}; load average at start ${load()}.`);
+  sections.push(`Harness: \`node bench/run.mjs ${process.argv.slice(2).join(' ')}\` at commit ${gitDescribe()}; CLI ${opt.cli ? cli : 'snapshot of dist/'}, run as \`node ${INSTALLED_NODE_FLAGS.join(' ')}\` with ${Object.entries(INSTALLED_ENV).map(([k, v]) => `${k}=${v}`).join(' ') || 'no extra environment'} (debian/syschangemon.sh); aide ${spawnSync('aide', ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? 'absent'}; ${spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim()}; load average at start ${load()}.`);
   if (opt.tree.length) {
     let roots = opt.tree.map((t) => path.resolve(t));
     if (opt.copy) {
