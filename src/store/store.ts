@@ -115,7 +115,7 @@ export class Store {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma('temp_store = MEMORY');
-      db.pragma('cache_size = -8000');
+      db.pragma('cache_size = -4000');
     } catch (err) {
       throw wrapOpenError(file, err);
     }
