@@ -29,8 +29,11 @@ const MAX_EDIT_LENGTH = 20_000;
 const VALID_AT = (alias: string, s: string) =>
   `${alias}.valid_from <= ${s} AND (${alias}.valid_to IS NULL OR ${alias}.valid_to >= ${s})`;
 
-/** Rows of items that differ between the sessions, ordered by key. */
-function diffRows(store: Store, oldS: SessionRow, newS: SessionRow): DiffRow[] {
+/**
+ * Rows of items that differ between the sessions, ordered by key, streamed: the connection is
+ * busy until the iteration ends, so nothing else may query it meanwhile.
+ */
+function diffRows(store: Store, oldS: SessionRow, newS: SessionRow): IterableIterator<DiffRow> {
   return store.db
     .prepare(`
       SELECT k.key, k.plugin, n.id AS n_id, n.attrs AS n_attrs, n.contents AS n_contents, n.error AS n_error,
@@ -44,7 +47,7 @@ function diffRows(store: Store, oldS: SessionRow, newS: SessionRow): DiffRow[] {
       WHERE o.valid_from <= @a AND o.valid_to IS NOT NULL AND o.valid_to >= @a AND o.valid_to < @b
         AND NOT EXISTS (SELECT 1 FROM items n WHERE n.key_id = o.key_id AND ${VALID_AT('n', '@b')})
       ORDER BY 1`)
-    .all({ a: oldS.id, b: newS.id }) as DiffRow[];
+    .iterate({ a: oldS.id, b: newS.id }) as IterableIterator<DiffRow>;
 }
 
 function parse<T>(json: string | null): T | undefined {
@@ -90,6 +93,13 @@ const NO_DIFF_NOTES: Record<string, string> = {
   excluded_builtin: 'content not stored: secret file',
 };
 
+/** Why a changed item with a new hash shows no diff, when its content is deliberately not kept. */
+function noDiffNote(change: ReportChange, stored: unknown): void {
+  if (!change.diff && typeof stored === 'string' && NO_DIFF_NOTES[stored] && change.attributes.sha256) {
+    change.note = NO_DIFF_NOTES[stored];
+  }
+}
+
 export interface DiffResult {
   changes: ReportChange[];
   errors: { key: string; message: string }[];
@@ -101,6 +111,9 @@ export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow): 
     throw usageError(`the old session ${oldS.uuid} is not older than the new session ${newS.uuid}`);
   }
   const changes: ReportChange[] = [];
+  // Content diffs need the blobs, which cannot be read while the rows stream: they are
+  // computed once the rows are read, so the rows are never all in memory at once.
+  const pending: { change: ReportChange; label: string; oldC: Record<string, string>; newC: Record<string, string>; stored: unknown }[] = [];
   for (const row of diffRows(store, oldS, newS)) {
     // A key can change and change back between two sessions that are not adjacent.
     if (row.n_id !== null && row.o_id !== null && row.n_attrs === row.o_attrs && row.n_contents === row.o_contents && row.n_error === row.o_error) continue;
@@ -113,11 +126,17 @@ export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow): 
     const oldAttrs = parse<Attributes>(row.o_attrs);
     const newAttrs = parse<Attributes>(row.n_attrs);
     change.attributes = attributeChanges(oldAttrs, newAttrs, row.o_error, row.n_error);
-    const oldC = parse<Record<string, string>>(row.o_contents) ?? {};
-    const newC = parse<Record<string, string>>(row.n_contents) ?? {};
+    const stored = newAttrs?.stored ?? oldAttrs?.stored;
+    if (row.o_contents !== row.n_contents) {
+      const scheme = splitKey(row.key).scheme;
+      const label = scheme === 'file' || scheme === 'conffile' ? displayPath(row.key) : row.key;
+      pending.push({ change, label, oldC: parse<Record<string, string>>(row.o_contents) ?? {}, newC: parse<Record<string, string>>(row.n_contents) ?? {}, stored });
+    } else noDiffNote(change, stored);
+    changes.push(change);
+  }
+  for (const { change, label, oldC, newC, stored } of pending) {
     const names = [...new Set([...Object.keys(oldC), ...Object.keys(newC)])].sort();
     const diffs: string[] = [];
-    const label = splitKey(row.key).scheme === 'file' || splitKey(row.key).scheme === 'conffile' ? displayPath(row.key) : row.key;
     for (const name of names) {
       if (oldC[name] === newC[name]) continue;
       const oldText = oldC[name] ? store.blob(oldC[name]!) ?? '' : '';
@@ -128,11 +147,7 @@ export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow): 
       else diffs.push(d);
     }
     if (diffs.length) change.diff = diffs.join('');
-    const stored = newAttrs?.stored ?? oldAttrs?.stored;
-    if (!change.diff && typeof stored === 'string' && NO_DIFF_NOTES[stored] && change.attributes.sha256) {
-      change.note = NO_DIFF_NOTES[stored];
-    }
-    changes.push(change);
+    noDiffNote(change, stored);
   }
   const errors = (
     store.db
