@@ -98,6 +98,8 @@ interface Rec {
 interface Batch {
   recs: Rec[];
   results: Promise<HashResult[]>;
+  /** No file of the batch needs hashing: it can be added at once. */
+  ready: boolean;
 }
 
 /** Whether the previous item's sha256 can stand for this file. */
@@ -166,11 +168,13 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
       // Settled by drain in order; a rejection before then must not count as unhandled.
       results.catch(() => undefined);
     }
-    inflight.push({ recs, results });
+    inflight.push({ recs, results, ready: jobs.length === 0 });
     recs = [];
     jobs = [];
     jobPaths = [];
-    while (inflight.length >= maxInflight) await drain();
+    // Batches with nothing to hash go to the store at once, so few entries stay alive (the
+    // common case of an hourly run); the others wait for their hashes in order.
+    while (inflight.length >= maxInflight || (inflight.length > 0 && inflight[0]!.ready)) await drain();
   };
 
   try {
