@@ -2,10 +2,10 @@
  * `capabilities`: what compliance tooling this host has, in the shape of the PatchMon agent's
  * `ComplianceCapabilities` (OpenSCAP and Docker Bench detection, content and profiles).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONTENT_DIRS, findContent, findOscap, findProgram, oscapVersion } from '../collectors/scap/oscap.js';
+import { dockerServerVersion } from '../collectors/scap/docker-collect.js';
 import { datastreamProfiles } from '../collectors/scap/xccdf.js';
 import type { CommandSpec } from './command.js';
 import { out } from './command.js';
@@ -85,8 +85,8 @@ export function detectCapabilities(o: DetectOptions = {}): ComplianceCapabilitie
   let dockerVersion = '';
   if (docker) {
     // The server's version; empty when the daemon is not reachable.
-    const r = spawnSync(docker, ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', timeout: 10_000 });
-    if (r.status === 0) dockerVersion = r.stdout.trim();
+    const engine = dockerServerVersion(docker, 10_000);
+    if ('version' in engine) dockerVersion = engine.version;
   }
   const docker_bench: DockerBenchDetection = {
     docker_installed: docker !== undefined,

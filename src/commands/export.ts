@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { sessionRef } from '../core/report.js';
+import { sessionRef, storedItems } from '../core/report.js';
 import { patchmonScans } from '../collectors/scap/patchmon.js';
 import { toStoredItem } from '../store/store.js';
 import type { CommandSpec } from './command.js';
@@ -24,10 +24,7 @@ export const exportCommand: CommandSpec = {
     if (args.format === 'patchmon') {
       // One payload per scanner run (each evaluated profile, Docker Bench), to POST one by one
       // to /api/v1/compliance/scans.
-      const items = (function* () {
-        for (const row of store.sessionItems(session, 'scap')) yield toStoredItem(row);
-      })();
-      const scans = patchmonScans(items);
+      const scans = patchmonScans(storedItems(store, session, 'scap'));
       if (scans.length === 0) app.log.warn(`session ${session.uuid} holds no compliance results (enable the scap collector)`);
       out(`${JSON.stringify(scans, null, 2)}
 `);

@@ -16,7 +16,8 @@ export function sessionRef(s: SessionRow): SessionRef {
   return { uuid: s.uuid, started_at: s.started_at, finished_at: s.finished_at, item_count: s.item_count };
 }
 
-function* storedItems(store: Store, session: SessionRow, plugin: string): Generator<StoredItem> {
+/** A session's items of one plugin, parsed, streamed from the store. */
+export function* storedItems(store: Store, session: SessionRow, plugin: string): Generator<StoredItem> {
   for (const row of store.sessionItems(session, plugin)) yield toStoredItem(row);
 }
 

@@ -39,7 +39,7 @@ const sortedKeyCache = new Map<string, string[]>();
  * Canonical JSON of attributes: keys sorted, so equal states compare equal as text. Collectors
  * that build their attributes in sorted order (the file collector) take the fast path.
  */
-export function canonicalAttrs(attrs: Attributes): string {
+function canonicalAttrs(attrs: Attributes): string {
   const keys = Object.keys(attrs);
   let inOrder = true;
   for (let i = 1; i < keys.length; i++) {
@@ -206,7 +206,6 @@ export class SessionWriter {
       if (rows.length < PAGE) this.aheadDone = true;
     }
   }
-
 
   private forget(key: string): void {
     this.cache.delete(key);

@@ -88,12 +88,20 @@ export function statAttributes(st: BigIntStats, ids: IdNames, target?: Buffer): 
   return attrs;
 }
 
-/** A regular file's attributes with its `sha256`, keys still in sorted order. */
+/** Sorted attributes with `sha256` set, the keys still in sorted order. */
 export function withSha256(a: Attributes, sha256: string): Attributes {
-  return {
-    ctime: a.ctime!, gid: a.gid!, group: a.group!, inode: a.inode!, mode: a.mode!, mtime: a.mtime!, nlink: a.nlink!,
-    sha256, size: a.size!, type: a.type!, uid: a.uid!, user: a.user!,
-  };
+  const out: Attributes = {};
+  let placed = false;
+  for (const [k, v] of Object.entries(a)) {
+    if (k === 'sha256') continue;
+    if (!placed && k > 'sha256') {
+      out.sha256 = sha256;
+      placed = true;
+    }
+    out[k] = v;
+  }
+  if (!placed) out.sha256 = sha256;
+  return out;
 }
 
 /** `EACCES: permission denied, open` — Node's message without the path (names can be anything). */

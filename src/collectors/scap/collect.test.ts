@@ -227,7 +227,6 @@ esac
     const mounted = [...run.matchAll(/-v (\S+?):(\S+)/g)].filter((m) => m[2] !== '/out').map((m) => m[1]!);
     assert.ok(mounted.length > 0);
     for (const m of mounted) assert.ok(fs.existsSync(m), `only existing paths are mounted (${m})`);
-    assert.ok(!mounted.includes('/usr/bin/containerd') || fs.existsSync('/usr/bin/containerd'));
 
     // Within the interval: carried, docker not run again.
     fs.rmSync(record);

@@ -40,6 +40,13 @@ export function benchRunArgs(image: string, outDir: string, exists: (p: string) 
   return args;
 }
 
+/** The Docker engine's version (`docker version`), or why it did not answer. */
+export function dockerServerVersion(docker: string, timeoutMs = 15_000): { version: string } | { error: string } {
+  const r = spawnSync(docker, ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', timeout: timeoutMs });
+  if (r.status === 0) return { version: r.stdout.trim() };
+  return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0]! };
+}
+
 function keep(ctx: CollectContext): number {
   return ctx.carryPrevious((i) => i.key.startsWith(BENCH_SCHEME) && i.key !== BENCH_SCHEME);
 }
@@ -91,10 +98,9 @@ async function runBench(ctx: CollectContext, o: DockerBenchOptions): Promise<voi
     ctx.note(`scap: Docker Bench results of ${prev.attributes.evaluated_at} carried (interval ${o.intervalMs / 1000} s)`);
     return;
   }
-  const version = spawnSync(docker, ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', timeout: 15_000 });
-  if (version.status !== 0) {
-    const why = (version.stderr || version.error?.message || `exit ${version.status}`).trim().split('\n')[0];
-    ctx.note(`scap: the Docker engine is not reachable (${why}); Docker Bench not run`);
+  const engine = dockerServerVersion(docker);
+  if ('error' in engine) {
+    ctx.note(`scap: the Docker engine is not reachable (${engine.error}); Docker Bench not run`);
     keep(ctx);
     return;
   }
@@ -110,7 +116,7 @@ async function runBench(ctx: CollectContext, o: DockerBenchOptions): Promise<voi
     const file = path.join(tmp, 'docker-bench.log.json');
     const log = parseDockerBench(fs.readFileSync(file, 'utf8'), `${o.image} log`);
     // When this run started it (the log's own start is the container's clock).
-    record(ctx, { ...log, started }, { image: o.image, engine: version.stdout.trim() });
+    record(ctx, { ...log, started }, { image: o.image, engine: engine.version });
   } catch (err) {
     ctx.error(BENCH_SCHEME, (err as Error).message);
     keep(ctx);
