@@ -92,13 +92,13 @@ export function statAttributes(st: BigIntStats, ids: IdNames, target?: Buffer): 
 export function withSha256(a: Attributes, sha256: string): Attributes {
   const out: Attributes = {};
   let placed = false;
-  for (const [k, v] of Object.entries(a)) {
+  for (const k in a) {
     if (k === 'sha256') continue;
     if (!placed && k > 'sha256') {
       out.sha256 = sha256;
       placed = true;
     }
-    out[k] = v;
+    out[k] = a[k]!;
   }
   if (!placed) out.sha256 = sha256;
   return out;
