@@ -1,16 +1,30 @@
 #!/usr/bin/env node
 /**
- * Entry point: parses the command line, runs one command, maps errors to one line on stderr
- * and an exit code (0 success, 1 failure, 2 usage/configuration, 75 lock held).
+ * Entry point: composes the app from its parts (collectors, logger, progress display, the
+ * steps `run` takes after the report), parses the command line, runs one command, maps errors
+ * to one line on stderr and an exit code (0 success, 1 failure, 2 usage/configuration, 75 lock
+ * held). This is the only place the parts are named; nothing registers itself by being imported.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { COMMANDS } from './commands/index.js';
 import type { CommandSpec } from './commands/command.js';
-import { App, type GlobalArgs } from './core/app.js';
+import { COLLECTORS } from './collectors/index.js';
+import { type App, createApp, type GlobalArgs } from './core/app.js';
 import { programVersion } from './core/paths.js';
+import { makeProgress } from './core/progress.js';
 import { EXIT_FAILURE, EXIT_USAGE, messageOf, SysError } from './errors.js';
-import './wiring.js';
+import { makeLogger } from './log/logger.js';
+import { syslogRunStep } from './log/run-step.js';
+import { emailPending } from './mail/step.js';
+
+const makeApp = createApp({
+  collectors: COLLECTORS,
+  logger: makeLogger,
+  progress: makeProgress,
+  // After the report is printed: mail it (and any still pending), then the syslog lines.
+  steps: [(app, args) => emailPending(app, args), (app, args, reportUuid) => syslogRunStep(app, args, reportUuid)],
+});
 
 // `syschangemon … | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -30,7 +44,7 @@ async function execute(spec: CommandSpec, argv: GlobalArgs & Record<string, unkn
   }
   let app: App | undefined;
   try {
-    app = new App(argv);
+    app = makeApp(argv);
     const code = await spec.run(app, argv);
     return typeof code === 'number' ? code : 0;
   } catch (err) {

@@ -2,9 +2,6 @@ import type { CommandSpec } from './command.js';
 import { out } from './command.js';
 import { printReport } from './print-report.js';
 
-/** Steps that join `run` after print-report (the email step registers itself here). */
-export const afterReportSteps: Array<(ctx: Parameters<CommandSpec['run']>[0], args: Parameters<CommandSpec['run']>[1], reportUuid: string | undefined) => Promise<number | void>> = [];
-
 export const runCommand: CommandSpec = {
   name: 'run',
   describe: 'run collect, diff, cleanup, print-report, email-report in this order',
@@ -22,7 +19,7 @@ export const runCommand: CommandSpec = {
       await printReport(app, row, args.format ?? (args.html ? 'html' : 'text'));
     }
     let code = 0;
-    for (const step of afterReportSteps) {
+    for (const step of app.steps) {
       const c = await step(app, args, report?.uuid);
       if (typeof c === 'number' && c > code) code = c;
     }

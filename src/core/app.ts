@@ -3,7 +3,6 @@
  * operations that `run` chains (collect, diff, cleanup). Commands stay thin on top of this.
  */
 import * as os from 'node:os';
-import { COLLECTORS } from '../collectors/index.js';
 import { type Config, loadConfig } from '../config/config.js';
 import { usageError } from '../errors.js';
 import { acquireLock, type Lock } from '../store/lock.js';
@@ -29,30 +28,49 @@ export interface GlobalArgs {
   format?: string;
 }
 
-export interface AppHooks {
-  /** Makes the configured logger (src/log); the plain stderr logger when absent. */
-  makeLogger?: (cfg: Config, args: GlobalArgs) => Logger;
+/**
+ * A step `run` takes after printing the report (mail, syslog), given the new report's uuid
+ * (undefined when the run only took a baseline). Its number joins the exit code (the highest wins).
+ */
+export type RunStep = (app: App, args: GlobalArgs, reportUuid: string | undefined) => Promise<number | void>;
+
+/** The parts an App is composed of; src/cli.ts names them, the core imports none of them. */
+export interface AppParts {
+  /** The collectors, in registry order. */
+  collectors: readonly Collector[];
+  /** Makes the configured logger; the plain stderr logger when absent. */
+  logger?: (cfg: Config, args: GlobalArgs) => Logger;
   /** Makes a progress display for interactive collects. */
-  makeProgress?: (args: GlobalArgs) => ProgressSink | undefined;
+  progress?: (args: GlobalArgs) => ProgressSink | undefined;
+  /** The steps `run` takes after printing the report, in order. */
+  steps?: readonly RunStep[];
 }
 
-export const hooks: AppHooks = {};
+/** An App factory for the given parts: one App per command line. */
+export function createApp(parts: AppParts): (args: GlobalArgs) => App {
+  return (args) => new App(args, parts);
+}
 
 export class App {
   readonly cfg: Config;
   readonly args: GlobalArgs;
   readonly log: Logger;
   readonly collectors: readonly Collector[];
+  /** What `run` does after printing the report. */
+  readonly steps: readonly RunStep[];
+  private readonly makeProgress: AppParts['progress'];
   private store?: Store;
   private lock?: Lock;
 
-  constructor(args: GlobalArgs, collectors: readonly Collector[] = COLLECTORS) {
+  constructor(args: GlobalArgs, parts: AppParts) {
     this.args = args;
-    this.collectors = collectors;
-    this.cfg = loadConfig({ file: args.config, collectors });
+    this.collectors = parts.collectors;
+    this.steps = parts.steps ?? [];
+    this.makeProgress = parts.progress;
+    this.cfg = loadConfig({ file: args.config, collectors: this.collectors });
     const debug = args.debug === true || this.cfg.sections.syschangemon?.debug === true;
     if (debug) this.args.debug = true;
-    this.log = hooks.makeLogger?.(this.cfg, this.args) ?? stderrLogger(debug ? 'debug' : args.quiet ? 'error' : 'warn');
+    this.log = parts.logger?.(this.cfg, this.args) ?? stderrLogger(debug ? 'debug' : args.quiet ? 'error' : 'warn');
     for (const f of this.cfg.exposedSecrets) {
       this.log.warn(`${f} holds an SMTP password and is readable by other users: chmod 600 ${f}`);
     }
@@ -89,7 +107,7 @@ export class App {
 
   async collect(): Promise<CollectResult> {
     this.takeLock();
-    const progress = this.args.quiet || this.args.debug ? undefined : hooks.makeProgress?.(this.args);
+    const progress = this.args.quiet || this.args.debug ? undefined : this.makeProgress?.(this.args);
     const result = await collect(this.cfg, this.db(), this.collectors, this.log, this.hostname, progress);
     this.log.debug(`session ${result.session.uuid}: ${result.session.item_count} items, ${result.session.error_count} errors`);
     return result;

@@ -25,7 +25,7 @@ const line: cliProgress.GenericFormatter = (options, params, payload: { plugin: 
 };
 
 /**
- * The hook the App calls (src/core/app.ts `hooks.makeProgress`): a cli-progress bar on a
+ * The App's progress part (composed in src/cli.ts, see `AppParts.progress`): a cli-progress bar on a
  * terminal, else the no-op sink.
  */
 export function makeProgress(args: Pick<GlobalArgs, 'quiet' | 'debug'>, stream: ProgressStream = process.stderr): ProgressSink {

@@ -107,7 +107,7 @@ export function createLogger(settings: LoggingSettings, sinks: LogSinks = {}): L
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), record: toFile };
 }
 
-/** The hook the App calls (see src/core/app.ts `hooks.makeLogger`). */
+/** The App's logger part (composed in src/cli.ts, see `AppParts.logger`). */
 export function makeLogger(cfg: Config, args: GlobalArgs): Logger {
   return createLogger(loggingSettings(cfg.sections['log.logging'] ?? {}, args, cfg.dir));
 }

@@ -26,7 +26,7 @@ export function* runLines(store: Store, reportUuid: string | undefined, perChang
   if (s) yield summaryLine({ sessionUuid: s.uuid, added: 0, removed: 0, changed: 0, errors: s.error_count, items: s.item_count });
 }
 
-/** Registered in src/wiring.ts as one of `run`'s after-report steps. */
+/** One of `run`'s after-report steps (composed in src/cli.ts). */
 export async function syslogRunStep(app: App, _args: GlobalArgs, reportUuid: string | undefined, opts: SendOptions = {}): Promise<number> {
   const settings = syslogSettings(app.cfg.sections['log.syslog'] ?? {});
   if (!settings.enabled) return 0;
