@@ -44,3 +44,24 @@ test('no module is imported only for its side effects', () => {
   }
   assert.deepEqual(bad, []);
 });
+
+/**
+ * Reading the wtmpdb database is the wtmp collector's input (a foreign, read-only SQLite file
+ * the system writes), not syschangemon's store.
+ */
+const FOREIGN_SQL = new Set(['src/collectors/wtmp/wtmpdb.ts']);
+
+test('only src/store speaks SQL to the database', () => {
+  const sql = /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE (TEMP )?TABLE|PRAGMA)\b|\.(prepare|pragma)\(|\bstore\.db\b|\bdb\(\)\.db\b/;
+  const bad: string[] = [];
+  for (const file of sources(path.join(ROOT, 'src'))) {
+    const rel = path.relative(ROOT, file);
+    if (rel.startsWith('src/store/') || rel.endsWith('.test.ts') || FOREIGN_SQL.has(rel)) continue;
+    fs.readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (sql.test(line)) bad.push(`${rel}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  assert.deepEqual(bad, []);
+});

@@ -1,7 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import { sessionRef, storedItems } from '../core/report.js';
+import { sessionRef } from '../core/report.js';
 import { patchmonScans } from '../collectors/scap/patchmon.js';
-import { toStoredItem } from '../store/store.js';
 import type { CommandSpec } from './command.js';
 import { out, outStream } from './command.js';
 import { notFound } from '../errors.js';
@@ -24,7 +23,7 @@ export const exportCommand: CommandSpec = {
     if (args.format === 'patchmon') {
       // One payload per scanner run (each evaluated profile, Docker Bench), to POST one by one
       // to /api/v1/compliance/scans.
-      const scans = patchmonScans(storedItems(store, session, 'scap'));
+      const scans = patchmonScans(store.sessionItems(session, 'scap'));
       if (scans.length === 0) app.log.warn(`session ${session.uuid} holds no compliance results (enable the scap collector)`);
       out(`${JSON.stringify(scans, null, 2)}
 `);
@@ -33,8 +32,7 @@ export const exportCommand: CommandSpec = {
     if (args.format === 'json') {
       out(`{\n  "session": ${JSON.stringify(sessionRef(session))},\n  "items": [`);
       let first = true;
-      for (const row of store.sessionItems(session)) {
-        const item = toStoredItem(row);
+      for (const item of store.sessionItems(session)) {
         await outStream(`${first ? '\n' : ',\n'}    ${JSON.stringify({ key: item.key, plugin: item.plugin, attributes: item.attributes, contents: item.contentHashes, error: item.error })}`);
         first = false;
       }
@@ -44,8 +42,7 @@ export const exportCommand: CommandSpec = {
     const names = store.attributeNames(session).sort();
     const header = ['key', 'plugin', ...names, 'error'];
     out(stringify([header]));
-    for (const row of store.sessionItems(session)) {
-      const item = toStoredItem(row);
+    for (const item of store.sessionItems(session)) {
       const cells = [item.key, item.plugin, ...names.map((n) => item.attributes[n]), item.error];
       await outStream(stringify([cells.map(safeCell)]));
     }

@@ -1,6 +1,5 @@
 import { loadReport, reportJsonChunks, storedChanges } from '../core/report.js';
 import { renderReport, streamReport } from '../core/render.js';
-import type { Report } from '../core/report-model.js';
 import type { App } from '../core/app.js';
 import type { ReportRow } from '../store/store.js';
 import type { CommandSpec } from './command.js';
@@ -17,8 +16,7 @@ export async function printReport(app: App, row: ReportRow, format: string): Pro
   const opts = { templateDir: app.cfg.templateDir };
   // Streamed piece by piece when the template exports its parts as macros (the bundled ones
   // do); a custom template that does not is rendered whole, holding the report in memory.
-  const head = JSON.parse(row.head) as Omit<Report, 'changes'>;
-  if (await streamReport(head, storedChanges(store, row), kind, opts, outStream)) return;
+  if (await streamReport(store.reportHead(row), storedChanges(store, row), kind, opts, outStream)) return;
   out(renderReport(loadReport(store, row), kind, opts));
 }
 

@@ -1,7 +1,8 @@
 /**
- * The differ: compares two complete sessions by item key. SQLite does the join, and because
- * items are stored as validity ranges it reads only the rows that changed between the two
- * sessions — the cost follows the number of changes, not the size of the sessions.
+ * The differ: compares two complete sessions by item key. The store hands it only the items
+ * that differ (Store.itemDiffs: items are stored as validity ranges, so the cost follows the
+ * number of changes, not the size of the sessions); the differ turns them into report changes
+ * with per-attribute old/new values and unified diffs of kept contents.
  */
 import { createTwoFilesPatch } from 'diff';
 import { usageError } from '../errors.js';
@@ -10,49 +11,8 @@ import type { SessionRow, Store } from '../store/store.js';
 import type { AttrValue, Attributes } from '../types.js';
 import type { AttributeChange, ReportChange } from './report-model.js';
 
-interface DiffRow {
-  key: string;
-  plugin: string;
-  n_id: number | null;
-  n_attrs: string | null;
-  n_contents: string | null;
-  n_error: string | null;
-  o_id: number | null;
-  o_attrs: string | null;
-  o_contents: string | null;
-  o_error: string | null;
-}
-
 /** Largest edit distance (lines) a unified diff is computed for; beyond it the diff is omitted. */
 const MAX_EDIT_LENGTH = 20_000;
-
-const VALID_AT = (alias: string, s: string) =>
-  `${alias}.valid_from <= ${s} AND (${alias}.valid_to IS NULL OR ${alias}.valid_to >= ${s})`;
-
-/**
- * Rows of items that differ between the sessions, ordered by key, streamed: the connection is
- * busy until the iteration ends, so nothing else may query it meanwhile.
- */
-function diffRows(store: Store, oldS: SessionRow, newS: SessionRow): IterableIterator<DiffRow> {
-  return store.db
-    .prepare(`
-      SELECT k.key, k.plugin, n.id AS n_id, n.attrs AS n_attrs, n.contents AS n_contents, n.error AS n_error,
-             o.id AS o_id, o.attrs AS o_attrs, o.contents AS o_contents, o.error AS o_error
-      FROM items n JOIN keys k ON k.id = n.key_id
-      LEFT JOIN items o ON o.key_id = n.key_id AND ${VALID_AT('o', '@a')}
-      WHERE n.valid_from > @a AND ${VALID_AT('n', '@b')}
-      UNION ALL
-      SELECT k.key, k.plugin, NULL, NULL, NULL, NULL, o.id, o.attrs, o.contents, o.error
-      FROM items o JOIN keys k ON k.id = o.key_id
-      WHERE o.valid_from <= @a AND o.valid_to IS NOT NULL AND o.valid_to >= @a AND o.valid_to < @b
-        AND NOT EXISTS (SELECT 1 FROM items n WHERE n.key_id = o.key_id AND ${VALID_AT('n', '@b')})
-      ORDER BY 1`)
-    .iterate({ a: oldS.id, b: newS.id }) as IterableIterator<DiffRow>;
-}
-
-function parse<T>(json: string | null): T | undefined {
-  return json === null ? undefined : (JSON.parse(json) as T);
-}
 
 /** Per-attribute old/new values of the attributes that differ. */
 export function attributeChanges(
@@ -114,23 +74,18 @@ export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow): 
   // Content diffs need the blobs, which cannot be read while the rows stream: they are
   // computed once the rows are read, so the rows are never all in memory at once.
   const pending: { change: ReportChange; label: string; oldC: Record<string, string>; newC: Record<string, string>; stored: unknown }[] = [];
-  for (const row of diffRows(store, oldS, newS)) {
-    // A key can change and change back between two sessions that are not adjacent.
-    if (row.n_id !== null && row.o_id !== null && row.n_attrs === row.o_attrs && row.n_contents === row.o_contents && row.n_error === row.o_error) continue;
+  for (const d of store.itemDiffs(oldS, newS)) {
     const change: ReportChange = {
-      key: row.key,
-      plugin: row.plugin,
-      change: row.o_id === null ? 'added' : row.n_id === null ? 'removed' : 'changed',
-      attributes: {},
+      key: d.key,
+      plugin: d.plugin,
+      change: d.old === undefined ? 'added' : d.new === undefined ? 'removed' : 'changed',
+      attributes: attributeChanges(d.old?.attributes, d.new?.attributes, d.old?.error ?? null, d.new?.error ?? null),
     };
-    const oldAttrs = parse<Attributes>(row.o_attrs);
-    const newAttrs = parse<Attributes>(row.n_attrs);
-    change.attributes = attributeChanges(oldAttrs, newAttrs, row.o_error, row.n_error);
-    const stored = newAttrs?.stored ?? oldAttrs?.stored;
-    if (row.o_contents !== row.n_contents) {
-      const scheme = splitKey(row.key).scheme;
-      const label = scheme === 'file' || scheme === 'conffile' ? displayPath(row.key) : row.key;
-      pending.push({ change, label, oldC: parse<Record<string, string>>(row.o_contents) ?? {}, newC: parse<Record<string, string>>(row.n_contents) ?? {}, stored });
+    const stored = d.new?.attributes.stored ?? d.old?.attributes.stored;
+    if (d.contentsChanged) {
+      const scheme = splitKey(d.key).scheme;
+      const label = scheme === 'file' || scheme === 'conffile' ? displayPath(d.key) : d.key;
+      pending.push({ change, label, oldC: d.old?.contentHashes ?? {}, newC: d.new?.contentHashes ?? {}, stored });
     } else noDiffNote(change, stored);
     changes.push(change);
   }
@@ -149,11 +104,6 @@ export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow): 
     if (diffs.length) change.diff = diffs.join('');
     noDiffNote(change, stored);
   }
-  const errors = (
-    store.db
-      .prepare(`SELECT k.key, i.error FROM items i JOIN keys k ON k.id = i.key_id
-                WHERE i.error IS NOT NULL AND ${VALID_AT('i', '@s')} ORDER BY k.key`)
-      .all({ s: newS.id }) as { key: string; error: string }[]
-  ).map((r) => ({ key: r.key, message: r.error }));
+  const errors = store.errorItems(newS);
   return { changes, errors };
 }

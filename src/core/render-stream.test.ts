@@ -144,12 +144,9 @@ test('from the database: read page by page and by position, the same as the load
   const store = Store.open(path.join(dir, 'db.sqlite'));
   try {
     for (const order of ['grouped', 'interleaved'] as const) {
-      const { changes, ...head } = { ...many(order), uuid: `00000000-0000-4000-8000-00000000000${order.length}` };
-      const id = store.db
-        .prepare(`INSERT INTO reports (uuid, created_at, old_session_uuid, new_session_uuid, added, removed, changed, errors, head) VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?)`)
-        .run(head.uuid, head.created_at, head.old_session.uuid, head.new_session.uuid, changes.length, JSON.stringify(head)).lastInsertRowid;
-      const ins = store.db.prepare('INSERT INTO report_changes (report_id, seq, data) VALUES (?, ?, ?)');
-      changes.forEach((c, i) => ins.run(id, i, JSON.stringify(c)));
+      const report = { ...many(order), uuid: `00000000-0000-4000-8000-00000000000${order.length}` };
+      store.saveReport(report, 'none');
+      const { changes: _changes, ...head } = report;
       const row = store.reportByUuid(head.uuid);
       for (const format of ['text', 'html'] as const) {
         const chunks: string[] = [];

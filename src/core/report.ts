@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/config.js';
-import { type MailState, type ReportRow, type SessionRow, type Store, toStoredItem } from '../store/store.js';
-import type { Collector, ReportHookContext, StoredItem } from '../types.js';
+import type { MailState, ReportRow, SessionRow, Store } from '../store/store.js';
+import type { Collector, ReportHookContext } from '../types.js';
 import { messageOf } from '../errors.js';
 import { diffSessions } from './differ.js';
 import type { Logger } from './logger.js';
@@ -14,11 +14,6 @@ import type { OmittedChanges, Report, ReportChange, SessionRef } from './report-
 
 export function sessionRef(s: SessionRow): SessionRef {
   return { uuid: s.uuid, started_at: s.started_at, finished_at: s.finished_at, item_count: s.item_count };
-}
-
-/** A session's items of one plugin, parsed, streamed from the store. */
-export function* storedItems(store: Store, session: SessionRow, plugin: string): Generator<StoredItem> {
-  for (const row of store.sessionItems(session, plugin)) yield toStoredItem(row);
 }
 
 /** Diff two sessions into a report, let the collectors enrich it, and store it. */
@@ -42,13 +37,13 @@ export function buildReport(
     changes,
     logins: [],
     errors,
-    notes: JSON.parse(newS.notes) as string[],
+    notes: store.sessionNotes(newS),
   };
   countChanges(report);
   const ctx: ReportHookContext = {
     report,
-    newItems: (plugin) => storedItems(store, newS, plugin),
-    oldItems: (plugin) => storedItems(store, oldS, plugin),
+    newItems: (plugin) => store.sessionItems(newS, plugin),
+    oldItems: (plugin) => store.sessionItems(oldS, plugin),
     content: (sha) => store.blob(sha),
   };
   for (const c of collectors) {
@@ -62,7 +57,7 @@ export function buildReport(
     }
   }
   countChanges(report);
-  saveReport(store, report, opts.mailState);
+  store.saveReport(report, opts.mailState);
   return report;
 }
 
@@ -73,44 +68,19 @@ function countChanges(report: Report): void {
   s.errors = report.errors.length;
 }
 
-function saveReport(store: Store, report: Report, mailState: MailState): void {
-  const { changes, ...head } = report;
-  const db = store.db;
-  db.transaction(() => {
-    const info = db
-      .prepare(`INSERT INTO reports (uuid, created_at, old_session_uuid, new_session_uuid, added, removed, changed, errors, head, mail_state)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(
-        report.uuid,
-        report.created_at,
-        report.old_session.uuid,
-        report.new_session.uuid,
-        report.summary.added,
-        report.summary.removed,
-        report.summary.changed,
-        report.summary.errors,
-        JSON.stringify(head),
-        mailState,
-      );
-    const ins = db.prepare('INSERT INTO report_changes (report_id, seq, data) VALUES (?, ?, ?)');
-    changes.forEach((c, i) => ins.run(info.lastInsertRowid, i, JSON.stringify(c)));
-  }).immediate();
-}
-
 /**
  * Load a stored report. With `maxChanges`, at most that many unexplained and that many
  * explained changes are kept and the rest only counted (`report.omitted`), so a mail of a
  * report with 200k changes costs bounded memory.
  */
 export function loadReport(store: Store, row: ReportRow, opts: { maxChanges?: number } = {}): Report {
-  const head = JSON.parse(row.head) as Omit<Report, 'changes'>;
+  const head = store.reportHead(row);
   const max = opts.maxChanges ?? Number.POSITIVE_INFINITY;
   const changes: ReportChange[] = [];
   const omitted: OmittedChanges = { unexplained: 0, explained: {} };
   let unexplained = 0;
   let explained = 0;
-  for (const data of store.reportChanges(row)) {
-    const c = JSON.parse(data) as ReportChange;
+  for (const { change: c } of store.reportChanges(row)) {
     if (c.explained_by) {
       if (explained++ < max) changes.push(c);
       else omitted.explained[c.explained_by] = (omitted.explained[c.explained_by] ?? 0) + 1;
@@ -124,13 +94,13 @@ export function loadReport(store: Store, row: ReportRow, opts: { maxChanges?: nu
 
 /** Stream a stored report as JSON text in the DESIGN.md key order, without holding it whole. */
 export function* reportJsonChunks(store: Store, row: ReportRow): Generator<string> {
-  const head = JSON.parse(row.head) as Omit<Report, 'changes'>;
+  const head = store.reportHead(row);
   const { uuid, created_at, hostname, old_session, new_session, summary, ...rest } = head;
   const start = JSON.stringify({ uuid, created_at, hostname, old_session, new_session, summary }, null, 2);
   yield `${start.slice(0, -2)},\n  "changes": [`;
   let first = true;
-  for (const data of store.reportChanges(row)) {
-    const pretty = JSON.stringify(JSON.parse(data), null, 2).replace(/\n/g, '\n    ');
+  for (const { change } of store.reportChanges(row)) {
+    const pretty = JSON.stringify(change, null, 2).replace(/\n/g, '\n    ');
     yield `${first ? '\n' : ',\n'}    ${pretty}`;
     first = false;
   }
@@ -144,24 +114,8 @@ export function* reportJsonChunks(store: Store, row: ReportRow): Generator<strin
  * by position (`seq`), never all at once.
  */
 export function storedChanges(store: Store, row: ReportRow): ChangeSource {
-  const PAGE = 1000;
   return {
-    *all() {
-      const stmt = store.db.prepare('SELECT seq, data FROM report_changes WHERE report_id = ? AND seq > ? ORDER BY seq LIMIT ?');
-      let after = -1;
-      for (;;) {
-        const rows = stmt.all(row.id, after, PAGE) as { seq: number; data: string }[];
-        for (const r of rows) yield { pos: r.seq, change: JSON.parse(r.data) as ReportChange };
-        if (rows.length < PAGE) return;
-        after = rows[rows.length - 1]!.seq;
-      }
-    },
-    *at(positions) {
-      const stmt = store.db.prepare('SELECT data FROM report_changes WHERE report_id = ? AND seq = ?').pluck();
-      for (const pos of positions) {
-        const data = stmt.get(row.id, pos) as string | undefined;
-        if (data !== undefined) yield JSON.parse(data) as ReportChange;
-      }
-    },
+    all: () => store.reportChanges(row),
+    at: (positions) => store.reportChangesAt(row, positions),
   };
 }

@@ -4,14 +4,13 @@
  * run's exit code is not changed by it.
  */
 import type { App, GlobalArgs } from '../core/app.js';
-import type { ReportChange } from '../core/report-model.js';
 import type { Store } from '../store/store.js';
 import { changeLine, sendSyslog, summaryLine, type SendOptions, type SyslogLine } from './syslog.js';
 import { syslogSettings } from './syslog.js';
 
 function* changeLines(store: Store, reportUuid: string): Generator<SyslogLine> {
   const row = store.reportByUuid(reportUuid);
-  for (const data of store.reportChanges(row)) yield changeLine(JSON.parse(data) as ReportChange, reportUuid);
+  for (const { change } of store.reportChanges(row)) yield changeLine(change, reportUuid);
 }
 
 /** The lines of one run: the summary first, then each change (streamed from the store). */

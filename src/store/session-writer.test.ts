@@ -35,7 +35,7 @@ function session(store: Store, entries: [string, Attributes][], expectPrevious: 
 
 function current(store: Store, s: ReturnType<typeof session>): Map<string, Attributes> {
   const m = new Map<string, Attributes>();
-  for (const r of store.sessionItems(s, 'file')) m.set(r.key, JSON.parse(r.attrs) as Attributes);
+  for (const r of store.sessionItems(s, 'file')) m.set(r.key, r.attributes);
   return m;
 }
 

@@ -4,8 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import type { Attributes, Item, StoredItem } from '../types.js';
-import { type SessionRow, type Store, toStoredItem } from './store.js';
+import type { Item, StoredItem } from '../types.js';
+import { decodeItem, encodeAttrs, encodeContentRefs, encodeNotes } from './codec.js';
+import type { SessionRow, Store } from './store.js';
 
 interface CurrentRow {
   id: number;
@@ -31,45 +32,6 @@ type AheadRow = [key_id: number, key: string, plugin: string, id: number | null,
 function foundOf(r: AheadRow): Found {
   const [key_id, , plugin, id, valid_from, attrs, contents, error] = r;
   return { keyId: key_id, row: id === null ? undefined : { id, key_id, valid_from, attrs, contents, error, plugin } };
-}
-
-const sortedKeyCache = new Map<string, string[]>();
-
-/**
- * Canonical JSON of attributes: keys sorted, so equal states compare equal as text. Collectors
- * that build their attributes in sorted order (the file collector) take the fast path.
- */
-function canonicalAttrs(attrs: Attributes): string {
-  const keys = Object.keys(attrs);
-  let inOrder = true;
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1]! > keys[i]!) {
-      inOrder = false;
-      break;
-    }
-  }
-  if (inOrder) return JSON.stringify(attrs);
-  const id = keys.join('\0');
-  let sorted = sortedKeyCache.get(id);
-  if (!sorted) {
-    sorted = [...keys].sort();
-    if (sortedKeyCache.size < 1000) sortedKeyCache.set(id, sorted);
-  }
-  let out = '{';
-  for (const k of sorted) {
-    const v = attrs[k];
-    if (v === undefined) continue;
-    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${JSON.stringify(v)}`;
-  }
-  return `${out}}`;
-}
-
-function canonicalContents(refs: Record<string, string>): string | null {
-  const keys = Object.keys(refs).sort();
-  if (keys.length === 0) return null;
-  const out: Record<string, string> = {};
-  for (const k of keys) out[k] = refs[k]!;
-  return JSON.stringify(out);
 }
 
 /**
@@ -216,15 +178,15 @@ export class SessionWriter {
   previousItem(key: string): StoredItem | undefined {
     const { row } = this.lookup(key);
     if (!row || row.valid_from === this.session.id) return undefined;
-    return toStoredItem({ key, plugin: row.plugin, attrs: row.attrs, contents: row.contents, error: row.error });
+    return decodeItem({ key, plugin: row.plugin, attrs: row.attrs, contents: row.contents, error: row.error });
   }
 
   /** Record an item; returns false when the key was already recorded in this session. */
   add(plugin: string, item: Item): boolean {
     const refs: Record<string, string> = { ...(item.contentRefs ?? {}) };
     for (const [name, text] of Object.entries(item.contents ?? {})) refs[name] = this.store.putBlob(text);
-    const attrs = canonicalAttrs(item.attributes);
-    const contents = canonicalContents(refs);
+    const attrs = encodeAttrs(item.attributes);
+    const contents = encodeContentRefs(refs);
     const error = item.error ?? null;
     const { keyId: existingId, row } = this.lookup(item.key);
     this.forget(item.key);
@@ -267,7 +229,7 @@ export class SessionWriter {
       .all(plugin, this.session.id) as (CurrentRow & { key: string; is_error: number })[];
     let n = 0;
     for (const row of rows) {
-      if (filter && !filter(toStoredItem(row))) continue;
+      if (filter && !filter(decodeItem(row))) continue;
       this.s.seen.run(row.key_id);
       this.carried.add(row.key_id);
       this.itemCount++;
@@ -296,7 +258,7 @@ export class SessionWriter {
     let after = '';
     for (;;) {
       const rows = stmt.all(plugin, after) as { key: string; plugin: string; attrs: string; contents: string | null; error: string | null }[];
-      for (const r of rows) yield toStoredItem(r);
+      for (const r of rows) yield decodeItem(r);
       if (rows.length < 1000) return;
       after = rows[rows.length - 1]!.key;
     }
@@ -321,7 +283,7 @@ export class SessionWriter {
       }
       db.prepare(
         'UPDATE sessions SET finished_at = ?, complete = 1, item_count = ?, error_count = ?, notes = ? WHERE id = ?',
-      ).run(new Date().toISOString(), this.itemCount, this.errorCount, JSON.stringify(this.notes), this.session.id);
+      ).run(new Date().toISOString(), this.itemCount, this.errorCount, encodeNotes(this.notes), this.session.id);
       db.exec('DELETE FROM temp.seen');
       db.exec('COMMIT');
     } catch (err) {

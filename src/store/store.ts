@@ -6,9 +6,13 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
+import type { Report, ReportChange } from '../core/report-model.js';
 import { databaseError, messageOf, notFound } from '../errors.js';
-import type { Attributes, StoredItem } from '../types.js';
+import type { StoredItem } from '../types.js';
+import { decodeAttrs, decodeChange, decodeContentRefs, decodeItem, decodeNotes, decodeReportHead, encodeChange, encodeReportHead, type ReportHead } from './codec.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+export type { ReportHead } from './codec.js';
 
 type DB = Database.Database;
 
@@ -64,15 +68,41 @@ export function ensurePrivateDir(dir: string): void {
   if ((st.mode & 0o777) !== 0o700) fs.chmodSync(dir, 0o700);
 }
 
-/** Parse a stored item row. */
-export function toStoredItem(row: Pick<ItemRow, 'key' | 'plugin' | 'attrs' | 'contents' | 'error'>): StoredItem {
-  return {
-    key: row.key,
-    plugin: row.plugin,
-    attributes: JSON.parse(row.attrs) as Attributes,
-    contentHashes: row.contents ? (JSON.parse(row.contents) as Record<string, string>) : {},
-    error: row.error,
-  };
+/** One state of an item as the differ compares it. */
+export interface ItemState {
+  attributes: StoredItem['attributes'];
+  contentHashes: Record<string, string>;
+  error: string | null;
+}
+
+/** An item that differs between two sessions: `old` absent when added, `new` absent when removed. */
+export interface ItemDiff {
+  key: string;
+  plugin: string;
+  old?: ItemState;
+  new?: ItemState;
+  /** Whether the kept contents (their hashes) differ. */
+  contentsChanged: boolean;
+}
+
+interface DiffRow {
+  key: string;
+  plugin: string;
+  n_id: number | null;
+  n_attrs: string | null;
+  n_contents: string | null;
+  n_error: string | null;
+  o_id: number | null;
+  o_attrs: string | null;
+  o_contents: string | null;
+  o_error: string | null;
+}
+
+const VALID_AT = (alias: string, s: string) =>
+  `${alias}.valid_from <= ${s} AND (${alias}.valid_to IS NULL OR ${alias}.valid_to >= ${s})`;
+
+function stateOf(attrs: string | null, contents: string | null, error: string | null): ItemState | undefined {
+  return attrs === null ? undefined : { attributes: decodeAttrs(attrs), contentHashes: decodeContentRefs(contents), error };
 }
 
 export class Store {
@@ -192,8 +222,8 @@ export class Store {
 
   // ---- items ------------------------------------------------------------------------------
 
-  /** Items valid in a complete session, optionally of one plugin, in pages (bounded memory). */
-  *sessionItems(session: SessionRow, plugin?: string): Generator<ItemRow> {
+  /** Items valid in a complete session, optionally of one plugin, by key, in pages (bounded memory). */
+  *sessionItems(session: SessionRow, plugin?: string): Generator<StoredItem> {
     const stmt = this.db.prepare(`
       SELECT i.*, k.key, k.plugin FROM items i JOIN keys k ON k.id = i.key_id
       WHERE i.valid_from <= @s AND (i.valid_to IS NULL OR i.valid_to >= @s)
@@ -202,10 +232,57 @@ export class Store {
     let after = '';
     for (;;) {
       const rows = stmt.all({ s: session.id, plugin: plugin ?? null, after }) as ItemRow[];
-      yield* rows;
+      for (const r of rows) yield decodeItem(r);
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1]!.key;
     }
+  }
+
+  /**
+   * The items that differ between two sessions (`oldS` older than `newS`), ordered by key,
+   * streamed: the connection is busy until the iteration ends, so nothing else may query it
+   * meanwhile. Items are stored as validity ranges, so this reads only the rows that changed
+   * between the sessions; a key that changed and changed back is left out.
+   */
+  *itemDiffs(oldS: SessionRow, newS: SessionRow): Generator<ItemDiff> {
+    const rows = this.db
+      .prepare(`
+        SELECT k.key, k.plugin, n.id AS n_id, n.attrs AS n_attrs, n.contents AS n_contents, n.error AS n_error,
+               o.id AS o_id, o.attrs AS o_attrs, o.contents AS o_contents, o.error AS o_error
+        FROM items n JOIN keys k ON k.id = n.key_id
+        LEFT JOIN items o ON o.key_id = n.key_id AND ${VALID_AT('o', '@a')}
+        WHERE n.valid_from > @a AND ${VALID_AT('n', '@b')}
+        UNION ALL
+        SELECT k.key, k.plugin, NULL, NULL, NULL, NULL, o.id, o.attrs, o.contents, o.error
+        FROM items o JOIN keys k ON k.id = o.key_id
+        WHERE o.valid_from <= @a AND o.valid_to IS NOT NULL AND o.valid_to >= @a AND o.valid_to < @b
+          AND NOT EXISTS (SELECT 1 FROM items n WHERE n.key_id = o.key_id AND ${VALID_AT('n', '@b')})
+        ORDER BY 1`)
+      .iterate({ a: oldS.id, b: newS.id }) as IterableIterator<DiffRow>;
+    for (const row of rows) {
+      if (row.n_id !== null && row.o_id !== null && row.n_attrs === row.o_attrs && row.n_contents === row.o_contents && row.n_error === row.o_error) continue;
+      const d: ItemDiff = { key: row.key, plugin: row.plugin, contentsChanged: row.o_contents !== row.n_contents };
+      const o = row.o_id === null ? undefined : stateOf(row.o_attrs, row.o_contents, row.o_error);
+      const n = row.n_id === null ? undefined : stateOf(row.n_attrs, row.n_contents, row.n_error);
+      if (o) d.old = o;
+      if (n) d.new = n;
+      yield d;
+    }
+  }
+
+  /** Items of a session that carry an error, by key. */
+  errorItems(session: SessionRow): { key: string; message: string }[] {
+    return (
+      this.db
+        .prepare(`SELECT k.key, i.error FROM items i JOIN keys k ON k.id = i.key_id
+                  WHERE i.error IS NOT NULL AND ${VALID_AT('i', '@s')} ORDER BY k.key`)
+        .all({ s: session.id }) as { key: string; error: string }[]
+    ).map((r) => ({ key: r.key, message: r.error }));
+  }
+
+  /** The collectors' notes of a session. */
+  sessionNotes(session: SessionRow): string[] {
+    return decodeNotes(session.notes);
   }
 
   /** Attribute names used by the items of a session (for CSV headers). */
@@ -257,17 +334,57 @@ export class Store {
     return rows[0]!;
   }
 
-  /** The stored changes of a report, in order, in pages. */
-  *reportChanges(report: ReportRow): Generator<string> {
+  /** Store a report (its head and its changes, in order) in one transaction. */
+  saveReport(report: Report, mailState: MailState): void {
+    const { changes, ...head } = report;
+    this.db
+      .transaction(() => {
+        const info = this.db
+          .prepare(`INSERT INTO reports (uuid, created_at, old_session_uuid, new_session_uuid, added, removed, changed, errors, head, mail_state)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          .run(
+            report.uuid,
+            report.created_at,
+            report.old_session.uuid,
+            report.new_session.uuid,
+            report.summary.added,
+            report.summary.removed,
+            report.summary.changed,
+            report.summary.errors,
+            encodeReportHead(head),
+            mailState,
+          );
+        const ins = this.db.prepare('INSERT INTO report_changes (report_id, seq, data) VALUES (?, ?, ?)');
+        changes.forEach((c, i) => ins.run(info.lastInsertRowid, i, encodeChange(c)));
+      })
+      .immediate();
+  }
+
+  /** A stored report without its changes. */
+  reportHead(report: ReportRow): ReportHead {
+    return decodeReportHead(report.head);
+  }
+
+  /** The stored changes of a report with their positions, in order, in pages. */
+  *reportChanges(report: ReportRow): Generator<{ pos: number; change: ReportChange }> {
     const stmt = this.db.prepare(
       `SELECT seq, data FROM report_changes WHERE report_id = ? AND seq > ? ORDER BY seq LIMIT ${PAGE}`,
     );
     let after = -1;
     for (;;) {
       const rows = stmt.all(report.id, after) as { seq: number; data: string }[];
-      for (const r of rows) yield r.data;
+      for (const r of rows) yield { pos: r.seq, change: decodeChange(r.data) };
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1]!.seq;
+    }
+  }
+
+  /** The stored changes of a report at the given positions, in the order given. */
+  *reportChangesAt(report: ReportRow, positions: Iterable<number>): Generator<ReportChange> {
+    const stmt = this.db.prepare('SELECT data FROM report_changes WHERE report_id = ? AND seq = ?').pluck();
+    for (const pos of positions) {
+      const data = stmt.get(report.id, pos) as string | undefined;
+      if (data !== undefined) yield decodeChange(data);
     }
   }
 

@@ -62,9 +62,8 @@ async function report(s: Setup): Promise<Report> {
   const cfg = loadConfig({ file: s.confFile, collectors: COLLECTORS, env: {} });
   const store = Store.open(cfg.dbPath);
   try {
-    const sessions = store.db.prepare('SELECT * FROM sessions WHERE finished_at IS NOT NULL ORDER BY id').all() as any[];
-    const [a, b] = sessions.slice(-2);
-    return buildReport(store, cfg, COLLECTORS, a, b, quiet, { mailState: 'none' });
+    const [b, a] = store.sessions(2);
+    return buildReport(store, cfg, COLLECTORS, a!, b!, quiet, { mailState: 'none' });
   } finally {
     store.close();
   }
