@@ -9,6 +9,7 @@ import { sysinfoCollector } from './sysinfo/index.js';
 import { wtmpCollector } from './wtmp/index.js';
 import { packagesCollector } from './packages/index.js';
 import { scapCollector } from './scap/index.js';
+import { usersCollector } from './users/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
@@ -19,6 +20,7 @@ export const COLLECTORS: readonly Collector[] = [
   wtmpCollector,
   packagesCollector,
   scapCollector,
+  usersCollector,
   // registry: add new collectors above this line
 ];
 
