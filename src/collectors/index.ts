@@ -10,6 +10,7 @@ import { wtmpCollector } from './wtmp/index.js';
 import { packagesCollector } from './packages/index.js';
 import { scapCollector } from './scap/index.js';
 import { usersCollector } from './users/index.js';
+import { groupsCollector } from './groups/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
@@ -21,6 +22,7 @@ export const COLLECTORS: readonly Collector[] = [
   packagesCollector,
   scapCollector,
   usersCollector,
+  groupsCollector,
   // registry: add new collectors above this line
 ];
 
