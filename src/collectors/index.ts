@@ -11,6 +11,7 @@ import { packagesCollector } from './packages/index.js';
 import { scapCollector } from './scap/index.js';
 import { usersCollector } from './users/index.js';
 import { groupsCollector } from './groups/index.js';
+import { scaCollector } from './sca/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
@@ -23,6 +24,7 @@ export const COLLECTORS: readonly Collector[] = [
   scapCollector,
   usersCollector,
   groupsCollector,
+  scaCollector,
   // registry: add new collectors above this line
 ];
 

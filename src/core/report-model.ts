@@ -75,6 +75,21 @@ export interface Report {
   notes?: string[];
   /** Compliance rules whose result changed (scap collector). */
   compliance?: ComplianceTransition[];
+  /** SCA policy scans of the new session: counts, score and the results checksum (sca collector). */
+  sca?: {
+    policy_id: string;
+    policy: string;
+    passed: number;
+    failed: number;
+    not_applicable: number;
+    total: number;
+    score: number;
+    checksum: string;
+    policy_sha256: string;
+    evaluated_at: string;
+    /** The policy file changed since the old session: its check changes are folded into one note. */
+    rebaselined: boolean;
+  }[];
   /** Package operations between the sessions (packages collector). */
   packages?: { name: string; arch: string; change: ChangeKind; old: string | null; new: string | null; explained: number }[];
   /** dpkg.log actions (install, upgrade, remove, purge) between the sessions, oldest first (packages collector). */
