@@ -14,7 +14,7 @@ import { type App, createApp, type GlobalArgs } from './core/app.js';
 import { programVersion } from './core/paths.js';
 import { makeProgress } from './core/progress.js';
 import { EXIT_FAILURE, EXIT_USAGE, messageOf, SysError } from './errors.js';
-import { makeLogger } from './log/logger.js';
+import { makeLogger } from './log/configured-logger.js';
 import { syslogRunStep } from './log/run-step.js';
 import { emailPending } from './mail/step.js';
 

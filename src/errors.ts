@@ -3,7 +3,6 @@
  * codes: 0 success, 1 runtime failure, 2 usage or configuration error, 75 lock held.
  */
 
-export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_LOCKED = 75;

@@ -148,6 +148,25 @@ describe('mail', () => {
     }
   });
 
+  test('an address list that names nobody (to_addr = ,) leaves no report waiting for mail', async () => {
+    const sb = sandbox(undefined, '[mail.smtp]\nto_addr = ,\ncc = \n');
+    try {
+      assert.equal((await sb.runAsync('run', '--quiet')).code, 0);
+      fs.writeFileSync(path.join(sb.tree, 'new'), 'x\n');
+      const r = await sb.runAsync('run', '--quiet');
+      assert.equal(r.code, 0, r.stderr);
+      const reports = sb.json('list-reports', '--format', 'json');
+      assert.equal(reports.length, 1);
+      // Not "pending": nothing would ever mail it, and a pending report is never cleaned up.
+      assert.equal(reports[0].mail.state, 'none');
+      const e = sb.run('email-report');
+      assert.notEqual(e.code, 0);
+      assert.match(e.stderr, /no recipients configured/);
+    } finally {
+      sb.cleanup();
+    }
+  });
+
   test('a large report is cut at max_changes with the command that shows the rest', async () => {
     const port = await freePort();
     const server = await startServer(port);

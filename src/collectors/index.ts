@@ -27,7 +27,3 @@ export const COLLECTORS: readonly Collector[] = [
   scaCollector,
   // registry: add new collectors above this line
 ];
-
-export function collectorByName(name: string): Collector | undefined {
-  return COLLECTORS.find((c) => c.name === name);
-}

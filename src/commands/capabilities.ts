@@ -6,17 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONTENT_DIRS, findContent, findOscap, findProgram, oscapVersion } from '../collectors/scap/oscap.js';
 import { dockerServerVersion } from '../collectors/scap/docker-collect.js';
-import { datastreamProfiles } from '../collectors/scap/xccdf.js';
+import { datastreamProfiles, type ProfileInfo } from '../collectors/scap/xccdf.js';
 import type { CommandSpec } from './command.js';
 import { out } from './command.js';
-
-/** One profile of one datastream (PatchMon `ProfileInfo`). */
-export interface ProfileInfo {
-  id: string;
-  title: string;
-  description: string;
-  file_path: string;
-}
 
 /** PatchMon `OpenSCAPDetection`, plus the datastreams that could not be read. */
 export interface OpenScapDetection {
@@ -65,7 +57,7 @@ export function detectCapabilities(o: DetectOptions = {}): ComplianceCapabilitie
   const errors: { file: string; error: string }[] = [];
   for (const file of files) {
     try {
-      for (const p of datastreamProfiles(file)) profiles.push({ ...p, file_path: file });
+      profiles.push(...datastreamProfiles(file));
     } catch (err) {
       errors.push({ file, error: (err as Error).message });
     }

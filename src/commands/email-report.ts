@@ -1,5 +1,5 @@
 import { mailError } from '../errors.js';
-import { hasRecipients } from '../mail/mail.js';
+import { hasRecipients } from '../config/recipients.js';
 import { mailOne } from '../mail/step.js';
 import type { CommandSpec } from './command.js';
 

@@ -4,6 +4,7 @@
  */
 import * as os from 'node:os';
 import { type Config, loadConfig } from '../config/config.js';
+import { hasRecipients } from '../config/recipients.js';
 import { usageError } from '../errors.js';
 import { acquireLock, type Lock } from '../store/lock.js';
 import type { MailState, SessionRow } from '../store/store.js';
@@ -99,10 +100,12 @@ export class App {
     this.lock = undefined;
   }
 
-  /** Whether mail has recipients configured. */
+  /**
+   * Whether mail has recipients configured: the same test the mail step makes, so a report
+   * waits for mail only when mail will be sent (`to_addr = ,` names nobody).
+   */
   get mailConfigured(): boolean {
-    const smtp = this.cfg.sections['mail.smtp'] ?? {};
-    return [smtp.to_addr, smtp.cc, smtp.bcc].some((v) => typeof v === 'string' && v.trim() !== '');
+    return hasRecipients(this.cfg.sections['mail.smtp'] ?? {});
   }
 
   async collect(): Promise<CollectResult> {

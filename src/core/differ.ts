@@ -36,7 +36,7 @@ export function attributeChanges(
 }
 
 /** A unified diff of two texts, or undefined when it would be too large to compute. */
-export function unifiedDiff(label: string, oldText: string, newText: string, oldHeader: string, newHeader: string): string | undefined {
+function unifiedDiff(label: string, oldText: string, newText: string, oldHeader: string, newHeader: string): string | undefined {
   const patch = createTwoFilesPatch(label, label, oldText, newText, oldHeader, newHeader, {
     context: 3,
     maxEditLength: MAX_EDIT_LENGTH,

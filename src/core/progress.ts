@@ -8,7 +8,7 @@ import type { GlobalArgs } from './app.js';
 import type { ProgressSink } from './runner.js';
 
 /** A sink that ignores everything. */
-export const NO_PROGRESS: ProgressSink = { update() {}, stop() {} };
+const NO_PROGRESS: ProgressSink = { update() {}, stop() {} };
 
 /** A terminal-like stream (process.stderr, or a test's). */
 export interface ProgressStream extends NodeJS.WritableStream {

@@ -34,12 +34,12 @@ function env(templateDir: string | undefined, html: boolean): nunjucks.Environme
 }
 
 /** An attribute value for display: absent is "-". */
-export function formatValue(v: unknown): string {
+function formatValue(v: unknown): string {
   return v === null || v === undefined ? '-' : String(v);
 }
 
 /** The CSS class of a unified diff line. */
-export function diffClass(line: string): string {
+function diffClass(line: string): string {
   if (line.startsWith('+++') || line.startsWith('---')) return 'dh';
   if (line.startsWith('@@')) return 'dk';
   if (line.startsWith('+')) return 'da';
@@ -55,7 +55,7 @@ export interface RenderOptions {
 }
 
 /** Changes grouped by plugin, in first-seen order. */
-export function groupChanges(changes: readonly ReportChange[]): { plugin: string; changes: ReportChange[] }[] {
+function groupChanges(changes: readonly ReportChange[]): { plugin: string; changes: ReportChange[] }[] {
   const groups = new Map<string, ReportChange[]>();
   for (const c of changes) {
     let g = groups.get(c.plugin);
@@ -65,7 +65,7 @@ export function groupChanges(changes: readonly ReportChange[]): { plugin: string
   return [...groups].map(([plugin, list]) => ({ plugin, changes: list }));
 }
 
-export function templateContext(report: Report, opts: RenderOptions = {}): Record<string, unknown> {
+function templateContext(report: Report, opts: RenderOptions = {}): Record<string, unknown> {
   const max = opts.maxChanges ?? Number.POSITIVE_INFINITY;
   // Changes explained by a package operation are collapsed under their package; the
   // unexplained ones come first and in full.
@@ -127,7 +127,7 @@ export interface ChangeSource {
 type Macro = (...args: unknown[]) => unknown;
 
 /** The macros a report template must export to be printed streaming (templates/README.md). */
-export const STREAM_MACROS = ['head', 'change', 'tail'] as const;
+const STREAM_MACROS = ['head', 'change', 'tail'] as const;
 
 /** Output is handed on in pieces of about this many characters. */
 const STREAM_CHUNK = 64 * 1024;

@@ -21,7 +21,7 @@ export interface ProgressSink {
 }
 
 /** Enabled collectors in an order that honours `after`. */
-export function orderCollectors(collectors: readonly Collector[], enabled: (c: Collector) => boolean): Collector[] {
+function orderCollectors(collectors: readonly Collector[], enabled: (c: Collector) => boolean): Collector[] {
   const chosen = collectors.filter(enabled);
   const names = new Set(chosen.map((c) => c.name));
   const out: Collector[] = [];

@@ -14,7 +14,7 @@ function* changeLines(store: Store, reportUuid: string): Generator<SyslogLine> {
 }
 
 /** The lines of one run: the summary first, then each change (streamed from the store). */
-export function* runLines(store: Store, reportUuid: string | undefined, perChange: boolean): Generator<SyslogLine> {
+function* runLines(store: Store, reportUuid: string | undefined, perChange: boolean): Generator<SyslogLine> {
   if (reportUuid) {
     const r = store.reportByUuid(reportUuid);
     yield summaryLine({ sessionUuid: r.new_session_uuid, reportUuid: r.uuid, added: r.added, removed: r.removed, changed: r.changed, errors: r.errors });

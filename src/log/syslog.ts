@@ -45,7 +45,7 @@ export function parseServer(value: string): { host: string; port?: number } | un
 }
 
 /** Under systemd (a service's INVOCATION_ID, or stderr connected to the journal). */
-export function underSystemd(env: NodeJS.ProcessEnv): boolean {
+function underSystemd(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.INVOCATION_ID || env.JOURNAL_STREAM);
 }
 
@@ -108,7 +108,7 @@ export function changeLine(change: Pick<ReportChange, 'key' | 'change' | 'attrib
 }
 
 /** sd-daemon(3) prefix: the journal reads `<N>` at the start of a stderr line as its priority. */
-export function sdDaemonLine(line: SyslogLine): string {
+function sdDaemonLine(line: SyslogLine): string {
   return `<${SEVERITY[line.severity]}>${line.text}\n`;
 }
 

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import { mailError, messageOf } from '../errors.js';
 import { renderReport, renderSubject } from '../core/render.js';
 import type { Report, ReportChange } from '../core/report-model.js';
+import { addressList } from '../config/recipients.js';
 import type { Options } from '../types.js';
 
 export interface MailSettings {
@@ -18,21 +19,6 @@ export interface MailSettings {
   hostname?: string;
   /** `-t/--html`: order the parts so that a client showing one form shows the HTML. */
   preferHtml?: boolean;
-}
-
-/** Split a comma list of addresses. */
-export function addressList(value: unknown): string[] {
-  return typeof value === 'string'
-    ? value
-        .split(/[,\n]/)
-        .map((a) => a.trim())
-        .filter(Boolean)
-    : [];
-}
-
-/** Whether `[mail.smtp]` names any recipient (to_addr, cc or bcc). */
-export function hasRecipients(smtp: Options): boolean {
-  return [smtp.to_addr, smtp.cc, smtp.bcc].some((v) => addressList(v).length > 0);
 }
 
 /** Lines of one diff kept in a mail; the rest are counted with the command that shows them. */
@@ -129,7 +115,7 @@ async function transport(s: MailSettings) {
 }
 
 /** One line saying why a send failed. */
-export function describeMailError(err: unknown, s: MailSettings): string {
+function describeMailError(err: unknown, s: MailSettings): string {
   const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
   const where = s.handler === 'sendmail' ? String(s.smtp.sendmail_path || '/usr/sbin/sendmail') : `${s.smtp.host || 'localhost'}:${s.smtp.port || 25}`;
   const text = String(e.message ?? '');

@@ -7,9 +7,10 @@ import type { App, GlobalArgs } from '../core/app.js';
 import { loadReport } from '../core/report.js';
 import { messageOf, SysError } from '../errors.js';
 import type { ReportRow } from '../store/store.js';
-import { hasRecipients, type MailSettings, sendReport } from './mail.js';
+import { hasRecipients } from '../config/recipients.js';
+import { type MailSettings, sendReport } from './mail.js';
 
-export function mailSettings(app: App): MailSettings {
+function mailSettings(app: App): MailSettings {
   const main = app.cfg.sections.syschangemon ?? {};
   return {
     handler: main.mail_handler === 'sendmail' ? 'sendmail' : 'smtp',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { TestContext } from '../file/test-context.js';
+import { TestContext } from '../common/test-context.js';
 import { commandCollector, commandsOf } from './index.js';
 import { runCommand } from './run.js';
 

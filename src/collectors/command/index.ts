@@ -6,6 +6,7 @@
  */
 import { ConfigError } from '../../errors.js';
 import type { CollectContext, Collector, OptionSchema, Options } from '../../types.js';
+import { optionValues } from '../common/index.js';
 import { type CommandResult, runCommand } from './run.js';
 
 const PREFIX = 'command.';
@@ -22,16 +23,17 @@ export const COMMAND_OPTIONS: OptionSchema = {
   parallel: { type: 'int', default: 4, description: 'Commands run at the same time.', check: (v) => ((v as number) >= 1 ? undefined : 'expected at least 1') },
 };
 
-export interface CommandSpec {
+/** One `command.<name>` of the configuration. */
+export interface ConfiguredCommand {
   name: string;
   line: string;
   timeoutMs: number;
 }
 
 /** The configured commands, in config order, with their timeouts. */
-export function commandsOf(options: Options): CommandSpec[] {
-  const defaultTimeout = Number(options.timeout ?? 30);
-  const specs: CommandSpec[] = [];
+export function commandsOf(options: Options): ConfiguredCommand[] {
+  const defaultTimeout = optionValues(COMMAND_OPTIONS, options).number('timeout');
+  const specs: ConfiguredCommand[] = [];
   for (const [key, value] of Object.entries(options)) {
     if (!key.startsWith(PREFIX)) continue;
     const name = key.slice(PREFIX.length);
@@ -42,7 +44,7 @@ export function commandsOf(options: Options): CommandSpec[] {
 }
 
 /** The item for one command's result. */
-export function commandItem(name: string, r: CommandResult) {
+function commandItem(name: string, r: CommandResult) {
   const attributes: Record<string, string | number | boolean | null> = { exit_code: r.exitCode };
   if (r.signal) attributes.signal = r.signal;
   if (r.truncated) attributes.truncated = true;
@@ -72,9 +74,10 @@ export const commandCollector: Collector = {
   },
   async collect(ctx: CollectContext, options: Options) {
     const specs = commandsOf(options);
-    const shell = String(options.shell ?? '/bin/sh');
-    const maxOutput = Number(options.max_output ?? 1024 * 1024);
-    const parallel = Math.max(1, Number(options.parallel ?? 4));
+    const v = optionValues(COMMAND_OPTIONS, options);
+    const shell = v.string('shell');
+    const maxOutput = v.number('max_output');
+    const parallel = Math.max(1, v.number('parallel'));
     const results: Promise<CommandResult>[] = new Array(specs.length);
     let next = 0;
     let running = 0;

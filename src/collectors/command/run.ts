@@ -21,7 +21,7 @@ export interface RunOptions {
 }
 
 /** The environment commands run with: stable output, a known PATH, nothing inherited. */
-export const COMMAND_ENV: NodeJS.ProcessEnv = {
+const COMMAND_ENV: NodeJS.ProcessEnv = {
   LC_ALL: 'C',
   LANG: 'C',
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',

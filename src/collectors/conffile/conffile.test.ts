@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { collectFiles, fileOptions } from '../file/index.js';
-import { TestContext } from '../file/test-context.js';
+import { TestContext } from '../common/test-context.js';
 import { fileKey } from '../../keys.js';
 import { collectConffiles, conffileCollector, conffileOptions } from './index.js';
 import { classify } from './classify.js';

@@ -8,6 +8,7 @@ import type { CollectContext, Collector, Item, OptionSchema, Options } from '../
 import { ConfigError } from '../../errors.js';
 import { GlobSet, checkGlob } from '../../core/glob.js';
 import { fileKey, keyPath } from '../../keys.js';
+import { errText, optionValues } from '../common/index.js';
 import { BUILTIN_SECRET_PATHS, classify, type Stored } from './classify.js';
 
 export const CONFFILE_OPTIONS: OptionSchema = {
@@ -41,13 +42,6 @@ function readLimited(path: Buffer, limit: number): Buffer | null {
   }
 }
 
-function errText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  const msg = e instanceof Error ? e.message : String(err);
-  const i = e?.syscall ? msg.indexOf(`, ${e.syscall} '`) : -1;
-  return i >= 0 ? msg.slice(0, i + 2 + e.syscall!.length) : msg;
-}
-
 /** Options after defaults. */
 export interface ConffileOptions {
   sizeLimit: number;
@@ -55,10 +49,8 @@ export interface ConffileOptions {
 }
 
 export function conffileOptions(o: Options): ConffileOptions {
-  return {
-    sizeLimit: typeof o.size_limit === 'number' ? o.size_limit : 100000,
-    exclude: Array.isArray(o.exclude) ? o.exclude.map(String) : [],
-  };
+  const v = optionValues(CONFFILE_OPTIONS, o);
+  return { sizeLimit: v.number('size_limit'), exclude: v.list('exclude') };
 }
 
 /** One conffile item for a file item, or undefined when there is nothing to record. */

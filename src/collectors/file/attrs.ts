@@ -103,14 +103,3 @@ export function withSha256(a: Attributes, sha256: string): Attributes {
   if (!placed) out.sha256 = sha256;
   return out;
 }
-
-/** `EACCES: permission denied, open` — Node's message without the path (names can be anything). */
-export function errText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  const msg = e instanceof Error ? e.message : String(err);
-  if (e && typeof e.syscall === 'string') {
-    const i = msg.indexOf(`, ${e.syscall} '`);
-    if (i >= 0) return msg.slice(0, i + 2 + e.syscall.length);
-  }
-  return msg.replace(/\s*\n\s*/g, ' ');
-}

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { collectFiles, fileOptions } from './index.js';
-import { TestContext } from './test-context.js';
+import { TestContext } from '../common/test-context.js';
 import { fileKey } from '../../keys.js';
 
 // sha256 of 4 GiB of zero bytes, computed with coreutils:

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { collectFiles, fileCollector, fileOptions, type CollectHooks } from './index.js';
-import { TestContext } from './test-context.js';
+import { TestContext } from '../common/test-context.js';
 import { fileKey, keyPath } from '../../keys.js';
 import { formatMode, formatTimeNs, parseIdFile } from './attrs.js';
 import { parseMountinfo } from './mounts.js';

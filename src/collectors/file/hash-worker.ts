@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { HashJob, HashResult, HashRequest, HashResponse } from './hash-pool.js';
-import { errText } from './attrs.js';
+import { errText } from '../common/index.js';
 
 const buf = Buffer.allocUnsafe(1 << 20);
 const BASE_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;

@@ -9,6 +9,7 @@ import type { Attributes, CollectContext, Collector, OptionSchema, Options } fro
 import { ConfigError } from '../../errors.js';
 import { GlobSet, checkGlob } from '../../core/glob.js';
 import { fileKey } from '../../keys.js';
+import { optionValues } from '../common/index.js';
 import { parseIdFile, statAttributes, withSha256, type IdNames } from './attrs.js';
 import { readMounts } from './mounts.js';
 import { walk, type WalkResult } from './walk.js';
@@ -52,20 +53,17 @@ export interface FileOptions {
   skipFstypes: string[];
 }
 
-function list(v: unknown, def: string[] = []): string[] {
-  return Array.isArray(v) ? v.map(String) : def;
-}
-
-/** Options as the config layer hands them (defaults may be missing) → FileOptions. */
+/** Options as the config layer hands them (defaults from the schema where missing) → FileOptions. */
 export function fileOptions(o: Options): FileOptions {
+  const v = optionValues(FILE_OPTIONS, o);
   return {
-    include: list(o.include),
-    exclude: list(o.exclude),
-    assumeNochange: list(o.assume_nochange),
-    assumeChange: list(o.assume_change),
-    hashWorkers: typeof o.hash_workers === 'number' ? o.hash_workers : Number(FILE_OPTIONS.hash_workers!.default),
-    oneFileSystem: o.one_file_system === true,
-    skipFstypes: list(o.skip_fstypes, DEFAULT_SKIP_FSTYPES),
+    include: v.list('include'),
+    exclude: v.list('exclude'),
+    assumeNochange: v.list('assume_nochange'),
+    assumeChange: v.list('assume_change'),
+    hashWorkers: v.number('hash_workers'),
+    oneFileSystem: v.bool('one_file_system'),
+    skipFstypes: v.list('skip_fstypes'),
   };
 }
 
@@ -210,8 +208,9 @@ export const fileCollector: Collector = {
   description: 'Type, owner, mode, size, times and sha256 of the files the include globs name',
   options: FILE_OPTIONS,
   init(options: Options): void {
+    const v = optionValues(FILE_OPTIONS, options);
     for (const name of ['include', 'exclude', 'assume_change'] as const) {
-      const problem = checkGlob(list(options[name]));
+      const problem = checkGlob(v.list(name));
       if (problem) throw new ConfigError(`[file] ${name}: ${problem}`);
     }
     const o = fileOptions(options);

@@ -7,7 +7,7 @@
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import type { GlobSet } from '../../core/glob.js';
 import type { MountTable } from './mounts.js';
-import { errText } from './attrs.js';
+import { errText } from '../common/index.js';
 
 /** What the walk yields: an included entry, or a path that could not be examined at all. */
 export type WalkResult =

@@ -59,7 +59,7 @@ function versionOf(item: StoredItem | undefined): string | null {
  * The `explained_by` text: `<name>:<arch> <old> → <new>` for an upgrade or downgrade,
  * `<name>:<arch> <new> (installed)`, `<name>:<arch> <old> (removed)`, `<name>:<arch> <v> (reinstalled)`.
  */
-export function opLabel(id: string, old: string | null, neu: string | null): string {
+function opLabel(id: string, old: string | null, neu: string | null): string {
   if (old === null) return `${id} ${neu} (installed)`;
   if (neu === null) return `${id} ${old} (removed)`;
   if (old === neu) return `${id} ${neu} (reinstalled)`;

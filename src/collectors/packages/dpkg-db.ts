@@ -12,7 +12,7 @@ export function readStatus(admindir: string): StatusEntry[] {
 }
 
 /** `info/<name>:<arch>.<ext>` for Multi-Arch: same packages, else `info/<name>.<ext>`. */
-export function infoFile(admindir: string, e: Pick<StatusEntry, 'name' | 'arch' | 'multiArchSame'>, ext: string): string {
+function infoFile(admindir: string, e: Pick<StatusEntry, 'name' | 'arch' | 'multiArchSame'>, ext: string): string {
   const qualified = join(admindir, 'info', `${e.name}:${e.arch}.${ext}`);
   if (e.multiArchSame) return qualified;
   const plain = join(admindir, 'info', `${e.name}.${ext}`);

@@ -27,7 +27,7 @@ export interface ConffileEntry {
 }
 
 /** The third word of Status: installed, config-files, not-installed, half-installed, … */
-export function packageState(status: string): string {
+function packageState(status: string): string {
   return status.trim().split(/\s+/)[2] ?? '';
 }
 
@@ -42,7 +42,7 @@ export function isInstalled(status: string): boolean {
  * tab) are kept with their leading whitespace, joined by `\n`. Text is latin1 so that bytes
  * survive; callers turn paths back into Buffers.
  */
-export function parseParagraphs(text: string): Map<string, string>[] {
+function parseParagraphs(text: string): Map<string, string>[] {
   const out: Map<string, string>[] = [];
   let cur: Map<string, string> | undefined;
   let last: string | undefined;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../errors.js';
 import { scapCollector } from './index.js';
 import { evaluate, findOscap } from './oscap.js';
-import { MemoryContext } from './testdata/memory-context.js';
+import { TestContext } from '../common/test-context.js';
 
 const FIX = fileURLToPath(new URL('../../../../shared/fixtures/scap/', import.meta.url));
 const DS = path.join(FIX, 'ssg-debian12-ds.xml');
@@ -50,7 +50,7 @@ const SUMMARY = 'scap://standard/_summary';
 
 test('evaluate, carry within the interval, re-evaluate when the rule selection changes', needsOscap, async () => {
   const root = fakeRoot('carry');
-  const one = new MemoryContext();
+  const one = new TestContext('scap');
   await scapCollector.collect(one, options(root));
   assert.deepEqual(one.errors, []);
   assert.equal(one.attrs(SHADOW)?.result, 'pass');
@@ -76,7 +76,7 @@ test('evaluate, carry within the interval, re-evaluate when the rule selection c
   await scapCollector.collect(three, options(root, { rules: ['file_permissions_etc_shadow'] }));
   assert.equal(three.carried.size, 0);
   assert.equal(three.attrs(SHADOW)?.result, 'fail');
-  assert.equal(three.items.has('scap://standard/file_owner_etc_group'), false);
+  assert.equal(three.has('scap://standard/file_owner_etc_group'), false);
   const s3 = three.attrs(SUMMARY)!;
   assert.deepEqual([s3.pass, s3.fail, s3.total, s3.score], [0, 1, 1, 0]);
   assert.notEqual(s3.content_sha256, s1.content_sha256);
@@ -99,7 +99,7 @@ test('a profile defined by the tailoring file is accepted and evaluated with it'
   await scapCollector.init!(o, { configDir: tmp, stateDir: tmp });
   await assert.rejects(async () => scapCollector.init!({ ...o, tailoring_file: '' }, { configDir: tmp, stateDir: tmp }), /profile 'standard_tailored' is not in/);
   // The profile exists only in the tailoring file: oscap exits 1 unless it is passed along.
-  const ctx = new MemoryContext();
+  const ctx = new TestContext('scap');
   await scapCollector.collect(ctx, o);
   assert.equal(ctx.attrs('scap://standard_tailored/file_owner_etc_group')?.result, 'pass');
 });
@@ -107,12 +107,12 @@ test('a profile defined by the tailoring file is accepted and evaluated with it'
 test('oscap exit 1 is one clean error; the collector adds nothing', needsOscap, async () => {
   const notDs = path.join(tmp, 'not-a-datastream.xml');
   fs.writeFileSync(notDs, '<a/>\n');
-  const ctx = new MemoryContext();
+  const ctx = new TestContext('scap');
   await assert.rejects(scapCollector.collect(ctx, options(tmp, { datastream: notDs, interval: 0 })), (err: Error) => {
     assert.match(err.message, /^oscap exited 1: OpenSCAP Error: Unknown document type: '.*not-a-datastream\.xml'; the previous results stay the comparison base$/);
     return true;
   });
-  assert.equal(ctx.items.size, 0);
+  assert.equal(ctx.size, 0);
 });
 
 test('a timeout kills oscap and its process group', needsOscap, async () => {
@@ -136,7 +136,7 @@ test('no oscap on PATH: a note, and the previous results are carried', async () 
   const saved = process.env.PATH;
   process.env.PATH = path.join(tmp, 'empty-bin');
   try {
-    const prev = new MemoryContext();
+    const prev = new TestContext('scap');
     prev.add({ key: SHADOW, attributes: { result: 'pass' } });
     const ctx = prev.next();
     await scapCollector.collect(ctx, options(tmp, { interval: 0 }));
@@ -165,7 +165,7 @@ test('init: unknown profile lists the available ones; bad content and missing fi
 
 test('Docker Bench log: items with result, status, section and severity and a summary; a bad log is an error item and the last checks are kept', async () => {
   const o = options(tmp, { profile: '', docker_bench_log: path.join(FIX, 'docker-bench.json') });
-  const one = new MemoryContext();
+  const one = new TestContext('scap');
   await scapCollector.collect(one, o);
   assert.deepEqual(one.attrs('dockerbench://1.1.1'), {
     desc: 'Ensure a separate partition for containers has been created (Automated)',
@@ -176,14 +176,14 @@ test('Docker Bench log: items with result, status, section and severity and a su
   });
   const summary = one.attrs('dockerbench://_summary')!;
   assert.equal(summary.evaluated_at, '2024-11-23T20:00:00.000Z');
-  assert.equal(summary.total, [...one.items.keys()].filter((k) => k.startsWith('dockerbench://') && k !== 'dockerbench://_summary').length);
-  assert.equal([...one.items.keys()].filter((k) => k.startsWith('scap://')).length, 0);
+  assert.equal(summary.total, one.keys().filter((k) => k.startsWith('dockerbench://') && k !== 'dockerbench://_summary').length);
+  assert.equal(one.keys().filter((k) => k.startsWith('scap://')).length, 0);
   const bad = path.join(tmp, 'bench-cut.json');
   fs.writeFileSync(bad, fs.readFileSync(path.join(FIX, 'docker-bench.json'), 'utf8').slice(0, 500));
   const two = one.next();
   await scapCollector.collect(two, { ...o, docker_bench_log: bad });
   assert.match(two.errors[0]!.message, /bench-cut\.json: not JSON/);
-  assert.equal(two.carried.size, one.items.size);
+  assert.equal(two.carried.size, one.size);
 });
 
 /**
@@ -213,7 +213,7 @@ esac
   process.env.PATH = `${bin}:${saved}`;
   try {
     const o = options(tmp, { profile: '', docker_bench: 'run', interval: 3600 });
-    const one = new MemoryContext();
+    const one = new TestContext('scap');
     await scapCollector.collect(one, o);
     assert.deepEqual(one.errors, []);
     assert.equal(one.attrs('dockerbench://1.1.1')!.result, 'fail');
@@ -232,7 +232,7 @@ esac
     fs.rmSync(record);
     const two = one.next();
     await scapCollector.collect(two, o);
-    assert.equal(two.carried.size, one.items.size);
+    assert.equal(two.carried.size, one.size);
     assert.match(two.notes.join('\n'), /Docker Bench results of .* carried/);
     assert.ok(!fs.existsSync(record), 'docker was not called');
 
@@ -241,21 +241,21 @@ esac
     const three = one.next();
     await scapCollector.collect(three, { ...o, interval: 0 });
     assert.match(three.errors[0]!.message, /docker run docker\/docker-bench-security exited 125: image not found/);
-    assert.equal(three.carried.size, one.items.size);
+    assert.equal(three.carried.size, one.size);
 
     // The engine is down: a note, the checks carried.
     fs.writeFileSync(path.join(tmp, 'engine-down'), '');
     const four = one.next();
     await scapCollector.collect(four, { ...o, interval: 0 });
     assert.match(four.notes.join('\n'), /Docker engine is not reachable \(Cannot connect to the Docker daemon\)/);
-    assert.equal(four.carried.size, one.items.size);
+    assert.equal(four.carried.size, one.size);
 
     // No docker at all.
     process.env.PATH = path.join(tmp, 'empty-bin');
     const five = one.next();
     await scapCollector.collect(five, { ...o, interval: 0 });
     assert.match(five.notes.join('\n'), /docker is not installed/);
-    assert.equal(five.carried.size, one.items.size);
+    assert.equal(five.carried.size, one.size);
   } finally {
     process.env.PATH = saved;
     fs.rmSync(path.join(tmp, 'bench-fails'), { force: true });

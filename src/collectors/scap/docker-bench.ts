@@ -26,7 +26,7 @@ export interface DockerBenchLog {
 }
 
 /** Docker Bench status → result: a WARN is a failed CIS check. */
-export const BENCH_RESULT: Readonly<Record<string, string>> = { pass: 'pass', warn: 'fail', info: 'warn', note: 'skip' };
+const BENCH_RESULT: Readonly<Record<string, string>> = { pass: 'pass', warn: 'fail', info: 'warn', note: 'skip' };
 
 /** Parse a log's text. Throws one clean Error for anything that is not such a log. */
 export function parseDockerBench(text: string, source = 'docker-bench log'): DockerBenchLog {

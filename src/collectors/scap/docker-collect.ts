@@ -30,7 +30,7 @@ export interface DockerBenchOptions {
 const HOST_MOUNTS = ['/etc', '/lib/systemd/system', '/usr/bin/containerd', '/usr/bin/runc', '/usr/lib/systemd', '/var/lib', '/var/run/docker.sock'];
 
 /** The `docker run` arguments; the JSON log is written to `<outDir>/docker-bench.log.json`. */
-export function benchRunArgs(image: string, outDir: string, exists: (p: string) => boolean = fs.existsSync): string[] {
+function benchRunArgs(image: string, outDir: string, exists: (p: string) => boolean = fs.existsSync): string[] {
   const args = ['run', '--rm', '--net', 'host', '--pid', 'host', '--userns', 'host', '--cap-add', 'audit_control'];
   // Without a value, docker passes the variable on from this environment (unset: not at all).
   args.push('-e', 'DOCKER_CONTENT_TRUST');

@@ -11,9 +11,11 @@ import * as path from 'node:path';
 import { ConfigError, messageOf } from '../../errors.js';
 import type { ComplianceTransition, Report } from '../../core/report-model.js';
 import type { CollectContext, Collector, OptionSchema, Options, ReportHookContext } from '../../types.js';
+import { optionValues } from '../common/index.js';
 import { BENCH_SCHEME, BENCH_SUMMARY, collectDockerBench } from './docker-collect.js';
 import { autoDatastream, evaluate, findOscap } from './oscap.js';
-import { datastreamProfiles, mentionsProfile, parseXccdfFile, summarise } from './xccdf.js';
+import { summarise } from './summary.js';
+import { datastreamProfiles, mentionsProfile, parseXccdfFile, RESULTS } from './xccdf.js';
 
 const PROFILE_PREFIX = 'xccdf_org.ssgproject.content_profile_';
 const RULE_PREFIX = 'xccdf_org.ssgproject.content_rule_';
@@ -35,10 +37,10 @@ export const SCAP_OPTIONS: OptionSchema = {
   docker_bench_image: { type: 'string', default: 'docker/docker-bench-security', description: 'The Docker Bench image (docker_bench = run).' },
 };
 
-export const fullProfileId = (p: string) => (p.startsWith('xccdf_') ? p : `${PROFILE_PREFIX}${p}`);
+const fullProfileId = (p: string) => (p.startsWith('xccdf_') ? p : `${PROFILE_PREFIX}${p}`);
 export const shortProfileId = (p: string) => (p.startsWith(PROFILE_PREFIX) ? p.slice(PROFILE_PREFIX.length) : p);
 const fullRuleId = (r: string) => (r.startsWith('xccdf_') ? r : `${RULE_PREFIX}${r}`);
-export const shortRuleId = (r: string) => (r.startsWith(RULE_PREFIX) ? r.slice(RULE_PREFIX.length) : r);
+const shortRuleId = (r: string) => (r.startsWith(RULE_PREFIX) ? r.slice(RULE_PREFIX.length) : r);
 
 interface ScapOptions {
   datastream: string;
@@ -55,18 +57,19 @@ interface ScapOptions {
 }
 
 function scapOptions(o: Options): ScapOptions {
+  const v = optionValues(SCAP_OPTIONS, o);
   return {
-    datastream: String(o.datastream ?? 'auto'),
-    profile: String(o.profile ?? ''),
-    tailoring: String(o.tailoring_file ?? ''),
-    rules: ((o.rules as string[] | undefined) ?? []).map(fullRuleId),
-    skipRules: ((o.skip_rules as string[] | undefined) ?? []).map(fullRuleId),
-    timeoutMs: Number(o.timeout ?? 3600) * 1000,
-    intervalMs: Number(o.interval ?? 7 * 86400) * 1000,
-    probeRoot: String(o.probe_root ?? ''),
-    dockerBench: o.docker_bench === 'run' ? 'run' : 'log',
-    dockerBenchLog: String(o.docker_bench_log ?? ''),
-    dockerBenchImage: String(o.docker_bench_image || 'docker/docker-bench-security'),
+    datastream: v.string('datastream'),
+    profile: v.string('profile'),
+    tailoring: v.string('tailoring_file'),
+    rules: v.list('rules').map(fullRuleId),
+    skipRules: v.list('skip_rules').map(fullRuleId),
+    timeoutMs: v.number('timeout') * 1000,
+    intervalMs: v.number('interval') * 1000,
+    probeRoot: v.string('probe_root'),
+    dockerBench: v.string('docker_bench') === 'run' ? 'run' : 'log',
+    dockerBenchLog: v.string('docker_bench_log'),
+    dockerBenchImage: v.string('docker_bench_image', { nonEmpty: true }),
   };
 }
 
@@ -91,7 +94,7 @@ function contentHash(datastream: string, o: ScapOptions): string {
 }
 
 /** The line of oscap's stderr that says what went wrong (its WARNINGs are about remote content). */
-export function oscapError(stderr: string): string {
+function oscapError(stderr: string): string {
   const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('WARNING:'));
   const line = lines.find((l) => /error/i.test(l)) ?? lines[0] ?? 'no message';
   return line.replace(/\s*\[[^\]]*\.c:\d+\]$/, '');
@@ -154,7 +157,7 @@ async function collectScap(ctx: CollectContext, o: ScapOptions): Promise<void> {
       if (rule.message) attributes.message = rule.message;
       ctx.add({ key: `${prefix}${shortRuleId(rule.id)}`, attributes });
     }
-    const s = summarise(results.rules);
+    const s = summarise(results.rules.map((r) => r.result), RESULTS);
     ctx.add({
       key: summaryKey,
       attributes: { ...s.counts, total: s.total, score: s.score, evaluated_at: started, completed_at: new Date().toISOString(), content_sha256: hash, datastream, profile },

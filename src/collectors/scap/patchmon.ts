@@ -5,6 +5,7 @@
  */
 import type { StoredItem } from '../../types.js';
 import { BENCH_SCHEME, BENCH_SUMMARY } from './docker-collect.js';
+import { summarise } from './summary.js';
 
 /** One result of a PatchMon scan payload. */
 export interface PatchmonResult {
@@ -39,17 +40,18 @@ const OSCAP_STATUS: Record<string, string> = {
 };
 // Docker Bench WARN is a CIS failure.
 
-function summarise(results: PatchmonResult[]): PatchmonScan['summary'] {
-  const n = (s: string) => results.filter((r) => r.status === s).length;
-  const total = results.length;
-  const passed = n('pass');
+/** The statuses of PatchMon results. */
+const STATUSES = ['pass', 'fail', 'warn', 'error', 'skip', 'notapplicable'] as const;
+
+function scanSummary(results: PatchmonResult[]): PatchmonScan['summary'] {
+  const { counts, total, score } = summarise(results.map((r) => r.status), STATUSES as readonly string[]);
   return {
     total_rules: total,
-    passed,
-    failed: n('fail'),
-    warnings: n('warn'),
-    skipped: n('skip') + n('notapplicable'),
-    score: total ? Math.round((passed / total) * 10000) / 100 : 0,
+    passed: counts.pass!,
+    failed: counts.fail!,
+    warnings: counts.warn!,
+    skipped: counts.skip! + counts.notapplicable!,
+    score,
   };
 }
 
@@ -97,7 +99,7 @@ export function patchmonScans(items: Iterable<StoredItem>): PatchmonScan[] {
       started_at: s?.evaluated_at ? str(s.evaluated_at) : null,
       completed_at: s?.completed_at ? str(s.completed_at) : null,
       status: 'completed',
-      summary: summarise(results),
+      summary: scanSummary(results),
       results,
     });
   }
@@ -108,7 +110,7 @@ export function patchmonScans(items: Iterable<StoredItem>): PatchmonScan[] {
       started_at: b?.evaluated_at ? str(b.evaluated_at) : null,
       completed_at: null,
       status: 'completed',
-      summary: summarise(bench),
+      summary: scanSummary(bench),
       results: bench,
     });
   }

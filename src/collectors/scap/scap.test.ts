@@ -9,7 +9,10 @@ import { parseDockerBench } from './docker-bench.js';
 import { complianceTransitions } from './index.js';
 import { autoDatastream } from './oscap.js';
 import { patchmonScans } from './patchmon.js';
-import { datastreamProfiles, parseXccdfChunks, parseXccdfFile, summarise } from './xccdf.js';
+import { summarise as summariseStatuses } from './summary.js';
+import { datastreamProfiles, parseXccdfChunks, parseXccdfFile, RESULTS, type RuleResult } from './xccdf.js';
+
+const summarise = (rules: readonly RuleResult[]) => summariseStatuses(rules.map((r) => r.result), RESULTS);
 
 // The shared fixtures stand beside the repository (../shared).
 const F = (name: string) => fileURLToPath(new URL(`../../../../shared/fixtures/scap/${name}`, import.meta.url));

@@ -134,19 +134,13 @@ export function parseXccdfFile(file: string): XccdfResults {
   return parseXccdfChunks(fileChunks(file), file);
 }
 
-/** Counts per result and the score as the PatchMon agent computes it: passed / evaluated × 100. */
-export function summarise(rules: readonly RuleResult[]): { counts: Record<RuleResultValue, number>; total: number; score: number } {
-  const counts = Object.fromEntries(RESULTS.map((r) => [r, 0])) as Record<RuleResultValue, number>;
-  for (const r of rules) counts[r.result]++;
-  const total = rules.length;
-  const score = total ? Math.round((counts.pass / total) * 10000) / 100 : 0;
-  return { counts, total, score };
-}
-
+/** One profile of one datastream (PatchMon `ProfileInfo`). */
 export interface ProfileInfo {
   id: string;
   title: string;
   description: string;
+  /** The file that defines it. */
+  file_path: string;
 }
 
 /**
@@ -170,7 +164,7 @@ export function datastreamProfiles(file: string): ProfileInfo[] {
     const name = local(node.name);
     text = '';
     if (name === 'Profile' && !current) {
-      current = { id: String(node.attributes.id ?? ''), title: '', description: '' };
+      current = { id: String(node.attributes.id ?? ''), title: '', description: '', file_path: file };
       depth = 0;
     } else if (current) depth++;
   });

@@ -6,15 +6,12 @@
 import * as os from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Attributes, CollectContext, Collector } from '../../types.js';
+import { messageOf } from '../../errors.js';
 import { encodePath } from '../../keys.js';
 import { compactIpv6, fqdnFromHosts, parseBtime, parseCpuModel, parseMemTotal, parseOsRelease, temporaryIpv6 } from './facts.js';
 
 function read(path: string): string {
   return readFileSync(path, 'utf8');
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** The facts in the order they are recorded; each throws when it cannot be read. */
@@ -74,7 +71,7 @@ function facts(): [string, () => string | number][] {
 }
 
 /** Attributes of every network interface, by name. */
-export function interfaces(): Map<string, Attributes> {
+function interfaces(): Map<string, Attributes> {
   const out = new Map<string, Attributes>();
   let temporary = new Set<string>();
   try {
@@ -125,14 +122,14 @@ export function collectSysinfo(ctx: CollectContext): void {
     try {
       ctx.add({ key, attributes: { value: get() } });
     } catch (err) {
-      ctx.error(key, errText(err));
+      ctx.error(key, messageOf(err));
     }
   }
   let ifs: Map<string, Attributes>;
   try {
     ifs = interfaces();
   } catch (err) {
-    ctx.error('sysinfo://interface/', errText(err));
+    ctx.error('sysinfo://interface/', messageOf(err));
     return;
   }
   for (const [name, attributes] of ifs) ctx.add({ key: `sysinfo://interface/${encodePath(name)}`, attributes });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { test } from 'node:test';
-import { TestContext } from '../file/test-context.js';
+import { TestContext } from '../common/test-context.js';
 import { collectSysinfo } from './index.js';
 import { compactIpv6, fqdnFromHosts, parseBtime, parseCpuModel, parseMemTotal, parseOsRelease, temporaryIpv6 } from './facts.js';
 

@@ -4,20 +4,19 @@
  * sessions active between the compared snapshots and those open when each file changed.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import type { CollectContext, Collector, Item, OptionSchema, Options, StoredItem } from '../../types.js';
+import { messageOf } from '../../errors.js';
 import { encodePath, fileKey } from '../../keys.js';
+import { absolutePath, optionValues } from '../common/index.js';
 import { parseWtmp, type WtmpRecord } from './parse.js';
 import { pairSessions, type Session, type SessionEnd } from './sessions.js';
 import { readWtmpdb } from './wtmpdb.js';
 import { enrichLogins, loginOf } from './logins.js';
 import { isoMicros, isoToMicros } from './time.js';
 
-const absolute = (v: unknown) => (typeof v === 'string' && isAbsolute(v) ? undefined : 'expected an absolute path');
-
 export const WTMP_OPTIONS: OptionSchema = {
-  wtmp_path: { type: 'string', default: '/var/log/wtmp', description: 'The wtmp file (glibc utmp records).', check: absolute },
-  wtmpdb_path: { type: 'string', default: '/var/lib/wtmpdb/wtmp.db', description: 'The wtmpdb SQLite database, read when it exists.', check: absolute },
+  wtmp_path: { type: 'string', default: '/var/log/wtmp', description: 'The wtmp file (glibc utmp records).', check: absolutePath },
+  wtmpdb_path: { type: 'string', default: '/var/lib/wtmpdb/wtmp.db', description: 'The wtmpdb SQLite database, read when it exists.', check: absolutePath },
   rotated: { type: 'bool', default: true, description: 'Also read `<wtmp_path>.1`, the file logrotate moved away last.' },
   max_age: {
     type: 'duration', default: 31 * 86400, description: 'Sessions that logged in longer ago than this are not stored (open ones are).',
@@ -35,12 +34,8 @@ export interface WtmpOptions {
 }
 
 export function wtmpOptions(o: Options): WtmpOptions {
-  return {
-    wtmpPath: typeof o.wtmp_path === 'string' ? o.wtmp_path : '/var/log/wtmp',
-    wtmpdbPath: typeof o.wtmpdb_path === 'string' ? o.wtmpdb_path : '/var/lib/wtmpdb/wtmp.db',
-    rotated: o.rotated !== false,
-    maxAge: typeof o.max_age === 'number' ? o.max_age : 31 * 86400,
-  };
+  const v = optionValues(WTMP_OPTIONS, o);
+  return { wtmpPath: v.string('wtmp_path'), wtmpdbPath: v.string('wtmpdb_path'), rotated: v.bool('rotated'), maxAge: v.number('max_age') };
 }
 
 /** `wtmp://<user>@<line>/<login ISO>`, each part key-encoded. */
@@ -49,7 +44,7 @@ export function sessionKey(s: Pick<Session, 'user' | 'line' | 'login'>): string 
 }
 
 /** The item of a session. */
-export function sessionItem(s: Session): Item {
+function sessionItem(s: Session): Item {
   return {
     key: sessionKey(s),
     attributes: {
@@ -64,7 +59,7 @@ export function sessionItem(s: Session): Item {
 }
 
 /** The session a stored item holds, if it is a well-formed session item. */
-export function sessionOfItem(item: StoredItem): Session | undefined {
+function sessionOfItem(item: StoredItem): Session | undefined {
   const a = item.attributes;
   if (item.error || typeof a.login !== 'string') return undefined;
   const login = isoToMicros(a.login);
@@ -74,10 +69,6 @@ export function sessionOfItem(item: StoredItem): Session | undefined {
   return { user: String(a.user ?? ''), line: String(a.line ?? ''), host: String(a.host ?? ''), login, logout, end: logout === null ? null : end ?? 'logout' };
 }
 
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Read records of one wtmp file; false when it does not exist. */
 function readWtmpFile(ctx: CollectContext, path: string, into: WtmpRecord[]): boolean {
   let buf: Buffer;
@@ -85,7 +76,7 @@ function readWtmpFile(ctx: CollectContext, path: string, into: WtmpRecord[]): bo
     buf = readFileSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    ctx.error(fileKey(path, 'wtmp'), errText(err));
+    ctx.error(fileKey(path, 'wtmp'), messageOf(err));
     return true;
   }
   const { records, skipped } = parseWtmp(buf);
@@ -114,7 +105,7 @@ export function collectWtmp(ctx: CollectContext, o: WtmpOptions, nowMicros = Dat
       dbSessions = db.sessions;
       oldest = db.oldest;
     } catch (err) {
-      ctx.error(fileKey(o.wtmpdbPath, 'wtmp'), `wtmpdb: ${errText(err)}`);
+      ctx.error(fileKey(o.wtmpdbPath, 'wtmp'), `wtmpdb: ${messageOf(err)}`);
     }
   } else {
     ctx.debug(`${o.wtmpdbPath} does not exist`);

@@ -72,7 +72,7 @@ function formatAddr(buf: Buffer, off: number): string {
 }
 
 /** Parse one record at `off`; undefined if it is not a valid record. */
-export function parseRecord(buf: Buffer, off = 0): WtmpRecord | undefined {
+function parseRecord(buf: Buffer, off = 0): WtmpRecord | undefined {
   if (off + RECORD_SIZE > buf.length) return undefined;
   const type = buf.readInt32LE(off);
   if (type < 0 || type > 9) return undefined;

@@ -20,7 +20,7 @@ export interface Session {
 }
 
 /** Whether a record is a shutdown: RUN_LVL written by `shutdown` on line `~`. */
-export function isShutdown(r: WtmpRecord): boolean {
+function isShutdown(r: WtmpRecord): boolean {
   return r.type === UT.RUN_LVL && r.user === 'shutdown' && r.line === '~';
 }
 

@@ -6,8 +6,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { TestContext } from '../file/test-context.js';
-import type { StoredItem } from '../../types.js';
+import { TestContext } from '../common/test-context.js';
 import { decodePath, splitKey } from '../../keys.js';
 import { parseWtmp, RECORD_SIZE, UT } from './parse.js';
 import { pairSessions } from './sessions.js';
@@ -19,21 +18,6 @@ import { wtmpBytes } from './testdata/utmpdump.js';
 // The shared fixtures stand beside the repository (../shared).
 const FIXTURE = fileURLToPath(new URL('../../../../shared/fixtures/wtmp/wtmp.fixture', import.meta.url));
 const T = (iso: string) => isoToMicros(iso);
-
-/** A context whose carryPrevious works on the preloaded previous items, as the store's does. */
-class CarryContext extends TestContext {
-  readonly carried: StoredItem[] = [];
-  override carryPrevious(filter?: (item: StoredItem) => boolean): number {
-    const added = new Set(this.items.map((i) => i.key));
-    let n = 0;
-    for (const item of this.prev.values()) {
-      if (added.has(item.key) || (filter && !filter(item))) continue;
-      this.carried.push(item);
-      n++;
-    }
-    return n;
-  }
-}
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'scm-wtmp-'));
@@ -123,7 +107,7 @@ test('collect: items keyed wtmp://user@line/login, exact and reversible', () => 
   const dir = tmpdir();
   try {
     fs.copyFileSync(FIXTURE, path.join(dir, 'wtmp'));
-    const ctx = new CarryContext('wtmp');
+    const ctx = new TestContext('wtmp');
     collectWtmp(ctx, opts(dir), NOW);
     assert.deepEqual(ctx.errors, []);
     assert.deepEqual(ctx.notes, []);
@@ -142,7 +126,7 @@ test('collect: items keyed wtmp://user@line/login, exact and reversible', () => 
 test('collect: a missing wtmp is a note, garbage is a note, max_age drops old closed sessions', () => {
   const dir = tmpdir();
   try {
-    let ctx = new CarryContext('wtmp');
+    let ctx = new TestContext('wtmp');
     collectWtmp(ctx, opts(dir), NOW);
     assert.deepEqual(ctx.notes, [`wtmp: ${path.join(dir, 'wtmp')} does not exist`]);
     assert.deepEqual(ctx.errors, []);
@@ -157,7 +141,7 @@ test('collect: a missing wtmp is a note, garbage is a note, max_age drops old cl
       ]),
       Buffer.alloc(10, 0xff),
     ]));
-    ctx = new CarryContext('wtmp');
+    ctx = new TestContext('wtmp');
     collectWtmp(ctx, opts(dir), NOW);
     assert.deepEqual(ctx.notes, [`wtmp: ${path.join(dir, 'wtmp')}: skipped 1 invalid record`]);
     assert.deepEqual(ctx.items.map((i) => i.attributes.user), ['stay', 'new'], 'open sessions are kept whatever their age');
@@ -178,20 +162,21 @@ test('collect: rotated wtmp.1 + wtmp pair across files; rotated-away sessions ar
     fs.writeFileSync(wtmp, wtmpBytes([
       { type: UT.USER_PROCESS, user: 'cat', line: 'pts/2', time: '2024-05-03T08:00:00Z' },
     ]));
-    const first = new CarryContext('wtmp');
+    const first = new TestContext('wtmp');
     collectWtmp(first, opts(dir), NOW);
     assert.deepEqual(first.items.map((i) => [i.attributes.user, i.attributes.end]), [['ann', 'logout'], ['ben', null], ['cat', null]]);
-    const withoutRotated = new CarryContext('wtmp');
+    const withoutRotated = new TestContext('wtmp');
     collectWtmp(withoutRotated, opts(dir, { rotated: false }), NOW);
     assert.deepEqual(withoutRotated.items.map((i) => i.attributes.user), ['cat']);
 
     // logrotate: wtmp → wtmp.1, the old wtmp.1 is gone; ben logs out in the new wtmp.
     fs.renameSync(wtmp, `${wtmp}.1`);
     fs.writeFileSync(wtmp, wtmpBytes([{ type: UT.DEAD_PROCESS, line: 'pts/1', time: '2024-05-04T08:00:00Z' }]));
-    const second = new CarryContext('wtmp');
+    const second = new TestContext('wtmp');
     for (const i of first.asStored()) second.prev.set(i.key, i);
     collectWtmp(second, opts(dir), NOW);
-    assert.deepEqual(second.carried.map((i) => i.attributes.user), ['ann', 'ben']);
+    // ann's rotated-away session is carried; ben's, carried too, is replaced by its closed state.
+    assert.deepEqual([...second.carried].map((k) => second.attrs(k)?.user), ['ann']);
     const ben = second.item('wtmp://ben@pts/1/2024-05-01T10:00:00.000000Z');
     assert.equal(ben?.attributes.logout, '2024-05-04T08:00:00.000000Z', 'the carried open session is closed by the later logout');
     assert.equal(ben?.attributes.end, 'logout');
@@ -216,7 +201,7 @@ test('wtmpdb: a real SQLite file, sessions closed by logout, shutdown and crash'
     ins.run(1, 'reboot', us('2024-05-05T14:00:00Z'), null, '~', '6.12.48+deb13-amd64', null);
     ins.run(3, 'deploy', us('2024-05-05T15:00:00Z'), null, 'pts/2', '2001:db8::8', 'sshd');
     db.close();
-    const ctx = new CarryContext('wtmp');
+    const ctx = new TestContext('wtmp');
     collectWtmp(ctx, opts(dir), NOW);
     assert.deepEqual(ctx.errors, []);
     assert.deepEqual(ctx.notes, [], 'no wtmp file is fine when wtmpdb exists');
@@ -229,7 +214,7 @@ test('wtmpdb: a real SQLite file, sessions closed by logout, shutdown and crash'
     assert.equal(wtmpdbSessions([]).length, 0);
 
     fs.writeFileSync(path.join(dir, 'wtmp.db'), 'not a database, just text\n'.repeat(40));
-    const bad = new CarryContext('wtmp');
+    const bad = new TestContext('wtmp');
     collectWtmp(bad, opts(dir), NOW);
     assert.equal(bad.errors.length, 1);
     assert.equal(bad.errors[0]!.key, `wtmp://${path.join(dir, 'wtmp.db')}`);

@@ -18,8 +18,8 @@ export interface WtmpdbRow {
   Service: string | null;
 }
 
-export const WTMPDB_BOOT = 1;
-export const WTMPDB_USER = 3;
+const WTMPDB_BOOT = 1;
+const WTMPDB_USER = 3;
 
 /**
  * Sessions from rows (pure). A user row without Logout is open, unless a later boot exists:

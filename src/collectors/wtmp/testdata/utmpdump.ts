@@ -23,7 +23,7 @@ function dumpTime(iso: string): string {
 }
 
 /** The text line utmpdump reads. Its pid field must be zero-padded to five digits. */
-export function textLine(r: TextRecord): string {
+function textLine(r: TextRecord): string {
   // utmpdump wants the id field four characters wide.
   const id = (r.line === '~' ? '~~' : r.line.replace(/^pts\//, 'ts/').slice(-4)).padEnd(4, ' ');
   return `[${r.type}] [${String(r.pid ?? 1000).padStart(5, '0')}] [${id}] [${r.user ?? ''}] [${r.line}] [${r.host ?? ''}] [${r.addr ?? '0.0.0.0'}] [${dumpTime(r.time)}]`;

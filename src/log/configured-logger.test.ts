@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { createLogger, loggingSettings, parseLevel } from './logger.js';
+import { createLogger, loggingSettings, parseLevel } from './configured-logger.js';
 import { RotatingFile } from './rotating-file.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'scm-log-'));
