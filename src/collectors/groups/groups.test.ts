@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TestContext } from '../file/test-context.js';
+import { TestContext } from '../common/test-context.js';
 import { collectGroups, groupsOptions } from './index.js';
 import { parseGroup, parseGshadow, setDelta } from './parse.js';
 import { GROUP_HASH, groupFixture } from './testdata/fixture.js';
