@@ -5,6 +5,9 @@
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/** The program's root directory (two levels up from dist/core/ or src/core/). */
+export const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
 /** The bundled templates: /usr/share/syschangemon/templates when installed, else templates/. */
 export function bundledTemplateDir(): string {
   const shared = '/usr/share/syschangemon/templates';
