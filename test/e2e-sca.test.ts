@@ -87,3 +87,30 @@ test('an unparsable policy is a config error naming file, check and line', () =>
   assert.match(r.stderr, /broken\.yml:7: check 1: rule "q:\/nothing" does not start with f:/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
 });
+
+test('with an interval, results are carried between evaluations; a changed policy is evaluated at once', () => {
+  const sb2 = sandbox({});
+  try {
+    const root2 = path.join(sb2.dir, 'root');
+    const pol = path.join(sb2.dir, 'p.yml');
+    fs.mkdirSync(path.join(root2, 'etc'), { recursive: true });
+    fs.writeFileSync(path.join(root2, 'etc', 'x.conf'), 'secure on\n');
+    const policyText = (title: string) => `policy: {id: carry, file: p.yml, name: carry, description: d}\nchecks:\n  - {id: 1, title: ${title}, condition: all, rules: ['f:/etc/x.conf -> secure on']}\n`;
+    fs.writeFileSync(pol, policyText('secure'));
+    sb2.writePlugin('sca', `[sca]\nenable_plugin = true\npolicies = ${pol}\nroot = ${root2}\ninterval = 1h\n`);
+    assert.equal(sb2.run('collect').code, 0);
+    fs.writeFileSync(path.join(root2, 'etc', 'x.conf'), 'secure off\n');
+    assert.equal(sb2.run('collect').code, 0);
+    assert.equal(sb2.run('diff').code, 0);
+    let report = sb2.json('print-report', '--format', 'json');
+    assert.equal(report.changes.length, 0, 'carried within the interval');
+    assert.equal(report.sca[0].passed, 1);
+    fs.writeFileSync(pol, policyText('secure mode'));
+    assert.equal(sb2.run('collect').code, 0);
+    assert.equal(sb2.run('diff').code, 0);
+    report = sb2.json('print-report', '--format', 'json');
+    assert.equal(report.sca[0].failed, 1, 'a changed policy file is evaluated although the interval has not passed');
+  } finally {
+    sb2.cleanup();
+  }
+});
