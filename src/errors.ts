@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'E_DATABASE'
   | 'E_NOT_FOUND'
   | 'E_MAIL'
+  | 'E_UNSAFE'
   | 'E_RUNTIME';
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
@@ -23,6 +24,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   E_DATABASE: EXIT_FAILURE,
   E_NOT_FOUND: EXIT_FAILURE,
   E_MAIL: EXIT_FAILURE,
+  E_UNSAFE: EXIT_FAILURE,
   E_RUNTIME: EXIT_FAILURE,
 };
 

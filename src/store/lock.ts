@@ -3,20 +3,21 @@
  * fcntl(2), so the kernel releases it when the holder exits or is killed — no stale lock
  * files and no guessing at staleness.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { lockedError, messageOf, SysError } from '../errors.js';
-import { ensurePrivateDir } from './store.js';
+import { checkStorageDir, checkStorageFiles, createPrivateFile, LOCK_FILE } from './secure-dir.js';
 
 export interface Lock {
   release(): void;
 }
 
 export function acquireLock(storageDir: string): Lock {
-  ensurePrivateDir(storageDir);
-  const file = path.join(storageDir, 'lock');
-  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  checkStorageDir(storageDir, { create: true });
+  // Nothing is created in a directory holding a file that is not ours.
+  checkStorageFiles(storageDir);
+  const file = path.join(storageDir, LOCK_FILE);
+  createPrivateFile(file);
   let db: Database.Database;
   try {
     db = new Database(file, { timeout: 0 });

@@ -11,6 +11,7 @@ import { databaseError, messageOf, notFound } from '../errors.js';
 import type { StoredItem } from '../types.js';
 import { decodeAttrs, decodeChange, decodeContentRefs, decodeItem, decodeNotes, decodeReportHead, encodeChange, encodeReportHead, type ReportHead } from './codec.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { checkDatabaseFiles, checkStorageDir, createPrivateFile, DB_COMPANIONS, makePrivate } from './secure-dir.js';
 
 export type { ReportHead } from './codec.js';
 
@@ -60,13 +61,6 @@ export interface ReportRow {
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const PAGE = 1000;
-
-/** Make a directory private (0700) whatever the umask, creating it if needed. */
-export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = fs.statSync(dir);
-  if ((st.mode & 0o777) !== 0o700) fs.chmodSync(dir, 0o700);
-}
 
 /** One state of an item as the differ compares it. */
 export interface ItemState {
@@ -120,24 +114,23 @@ export class Store {
    */
   static open(file: string, opts: { readonly?: boolean } = {}): Store {
     const dir = path.dirname(file);
-    let exists = false;
-    try {
-      const st = fs.statSync(file);
-      exists = true;
-      if (!st.isFile()) throw databaseError(`${file} is not a regular file`);
-      if (st.size > 0) checkHeader(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw wrapOpenError(file, err);
+    // The directory, then the files in it (see secure-dir.ts): nothing is created, opened or
+    // chmodded before both passed.
+    if (!checkStorageDir(dir, { create: !opts.readonly })) {
+      throw notFound(`no database at ${file}: run 'syschangemon collect' first`);
     }
-    if (!exists) {
+    const exists = checkDatabaseFiles(file);
+    if (exists) {
+      try {
+        checkHeader(file);
+      } catch (err) {
+        throw wrapOpenError(file, err);
+      }
+    } else {
       if (opts.readonly) throw notFound(`no database at ${file}: run 'syschangemon collect' first`);
-      ensurePrivateDir(dir);
-      fs.closeSync(fs.openSync(file, 'a', 0o600));
+      createPrivateFile(file);
     }
-    if (!opts.readonly) {
-      const st = fs.statSync(file);
-      if ((st.mode & 0o777) !== 0o600) fs.chmodSync(file, 0o600);
-    }
+    if (!opts.readonly) makePrivate(file);
     let db: DB;
     try {
       db = new Database(file, { fileMustExist: true, timeout: 10_000 });
@@ -152,13 +145,7 @@ export class Store {
     const store = new Store(db, file);
     try {
       store.migrate(opts.readonly === true);
-      for (const f of [`${file}-wal`, `${file}-shm`]) {
-        try {
-          if ((fs.statSync(f).mode & 0o077) !== 0) fs.chmodSync(f, 0o600);
-        } catch {
-          // absent: nothing to protect
-        }
-      }
+      if (!opts.readonly) for (const ext of DB_COMPANIONS) makePrivate(file + ext);
     } catch (err) {
       db.close();
       throw wrapOpenError(file, err);
@@ -452,11 +439,13 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** An empty file is a new database; anything else must start with SQLite's magic. */
 function checkHeader(file: string): void {
-  const fd = fs.openSync(file, 'r');
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   try {
     const head = Buffer.alloc(16);
     const n = fs.readSync(fd, head, 0, 16, 0);
+    if (n === 0) return;
     if (n < 16 || !head.equals(SQLITE_MAGIC)) {
       throw databaseError(`${file} is not an SQLite database (truncated or foreign file); move it away or run 'syschangemon reset'`);
     }
