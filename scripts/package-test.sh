@@ -59,7 +59,7 @@ if grep -q '^E: ' "$OUT/lintian.txt"; then fail "lintian reports errors"; fi
 step "contents"
 dpkg-deb -c "$DEB" >"$WORK/contents"
 for f in ./usr/sbin/syschangemon ./usr/lib/syschangemon/dist/cli.js ./usr/lib/syschangemon/package.json \
-  ./usr/lib/syschangemon/etc/syschangemon/syschangemon.conf ./usr/share/syschangemon/templates/report.txt.njk \
+  ./usr/lib/syschangemon/native/build/Release/fsnative.node ./usr/lib/syschangemon/etc/syschangemon/syschangemon.conf ./usr/share/syschangemon/templates/report.txt.njk \
   ./etc/syschangemon/syschangemon.conf ./etc/syschangemon/plugins.d/file.conf ./etc/cron.d/syschangemon \
   ./lib/systemd/system/syschangemon.service ./lib/systemd/system/syschangemon.timer \
   ./usr/share/man/man8/syschangemon.8.gz; do

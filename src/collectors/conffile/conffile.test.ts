@@ -144,13 +144,42 @@ test('a file replaced by a FIFO is an error item (no hang); a vanished one is sk
   fs.rmSync(p('empty'));
   try {
     const ctx = await run();
-    assert.deepEqual(ctx.errors, [{ key: ckey('utf8.conf'), message: 'changed while reading (no longer a regular file)' }]);
+    assert.deepEqual(ctx.errors, [{ key: ckey('utf8.conf'), message: 'replaced while reading' }]);
     assert.equal(ctx.item(ckey('empty')), undefined);
     assert.ok(ctx.item(ckey('hosts')));
   } finally {
     fs.rmSync(p('utf8.conf'));
     fs.writeFileSync(p('utf8.conf'), files['utf8.conf']!);
     fs.writeFileSync(p('empty'), '');
+  }
+});
+
+test('text is kept only when it is the file the file collector hashed', async () => {
+  const dir = p('swap');
+  const other = `${root}-other`;
+  fs.mkdirSync(path.join(dir, 'conf'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'conf', 'app.conf'), 'mine\n');
+  fs.writeFileSync(path.join(dir, 'inplace.conf'), 'before\n');
+  fs.mkdirSync(other, { recursive: true });
+  fs.writeFileSync(path.join(other, 'app.conf'), 'victim text\n');
+  const files = new TestContext('file');
+  await collectFiles(files, fileOptions({ include: [`${dir}/**`], hash_workers: 1 }));
+  // Rewritten in place (same inode) after it was hashed; a directory on the way swapped for a
+  // symlink to another tree holding the same name.
+  fs.writeFileSync(path.join(dir, 'inplace.conf'), 'rewritten\n');
+  fs.renameSync(path.join(dir, 'conf'), path.join(dir, 'conf.real'));
+  fs.symlinkSync(other, path.join(dir, 'conf'));
+  try {
+    const ctx = new TestContext('conffile');
+    ctx.session.set('file', files.asStored());
+    await collectConffiles(ctx, conffileOptions({}));
+    const errors = new Map(ctx.errors.map((e) => [e.key, e.message]));
+    assert.equal(errors.get(fileKey(path.join(dir, 'inplace.conf'), 'conffile')), 'replaced while reading');
+    assert.equal(errors.get(fileKey(path.join(dir, 'conf', 'app.conf'), 'conffile')), 'replaced while reading');
+    assert.equal(ctx.items.length, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+    fs.rmSync(other, { recursive: true });
   }
 });
 

@@ -1,22 +1,21 @@
 /**
  * Pure helpers that turn an lstat result into the file item's attributes.
  */
-import type { BigIntStats } from 'node:fs';
 import type { Attributes } from '../../types.js';
 import { encodePath } from '../../keys.js';
+import { S, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../fsnative.js';
 
 /** `type` attribute values. */
 export type FileType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'chardev' | 'blockdev';
 
-/** The `type` of an lstat result (never follows links). */
-export function fileType(st: BigIntStats): FileType {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isSocket()) return 'socket';
-  if (st.isCharacterDevice()) return 'chardev';
-  return 'blockdev';
+const TYPES: Record<number, FileType> = {
+  [S_IFREG]: 'file', [S_IFDIR]: 'dir', [S_IFLNK]: 'symlink', [0o010000]: 'fifo', [0o140000]: 'socket',
+  [S_IFCHR]: 'chardev', [S_IFBLK]: 'blockdev',
+};
+
+/** The `type` of a mode from lstat (never follows links). */
+export function fileType(mode: number): FileType {
+  return TYPES[mode & S_IFMT] ?? 'file';
 }
 
 /** Permission bits incl. setuid/setgid/sticky as 4 octal digits: `0644`, `4755`, `1777`. */
@@ -27,7 +26,7 @@ export function formatMode(mode: bigint | number): string {
 const NS = 1_000_000_000n;
 
 /** ISO text of whole seconds, for the few distinct seconds a tree's times fall in. */
-const secondsText = new Map<bigint, string>();
+const secondsText = new Map<number, string>();
 
 /** Nanoseconds since the epoch → `2026-11-23T23:24:04.123456789Z`. */
 export function formatTimeNs(ns: bigint): string {
@@ -37,13 +36,18 @@ export function formatTimeNs(ns: bigint): string {
     frac += NS;
     sec -= 1n;
   }
+  return formatTime(Number(sec), Number(frac));
+}
+
+/** Seconds and nanoseconds (0 to 999999999) since the epoch → ISO text, as formatTimeNs. */
+export function formatTime(sec: number, nsec: number): string {
   let prefix = secondsText.get(sec);
   if (prefix === undefined) {
-    prefix = new Date(Number(sec) * 1000).toISOString().slice(0, -5);
+    prefix = new Date(sec * 1000).toISOString().slice(0, -5);
     if (secondsText.size >= 4096) secondsText.clear();
     secondsText.set(sec, prefix);
   }
-  return `${prefix}.${String(frac).padStart(9, '0')}Z`;
+  return `${prefix}.${String(nsec).padStart(9, '0')}Z`;
 }
 
 /** Id → name maps from /etc/passwd and /etc/group. */
@@ -68,21 +72,21 @@ export function parseIdFile(text: string): Map<number, string> {
  * Attributes of an entry (without `sha256`). `target` is the link text, key-encoded. The keys
  * are in sorted order, which the store's canonical form then needs no sorting for.
  */
-export function statAttributes(st: BigIntStats, ids: IdNames, target?: Buffer): Attributes {
-  const uid = Number(st.uid);
-  const gid = Number(st.gid);
+export function statAttributes(st: Float64Array, ids: IdNames, target?: Buffer): Attributes {
+  const uid = st[S.UID]!;
+  const gid = st[S.GID]!;
   const attrs: Attributes = {
-    ctime: formatTimeNs(st.ctimeNs),
+    ctime: formatTime(st[S.CTIME_S]!, st[S.CTIME_NS]!),
     gid,
     group: ids.groups.get(gid) ?? String(gid),
-    inode: Number(st.ino),
-    mode: formatMode(st.mode),
-    mtime: formatTimeNs(st.mtimeNs),
-    nlink: Number(st.nlink),
-    size: Number(st.size),
+    inode: st[S.INO_HI]! * 4294967296 + st[S.INO_LO]!,
+    mode: formatMode(st[S.MODE]!),
+    mtime: formatTime(st[S.MTIME_S]!, st[S.MTIME_NS]!),
+    nlink: st[S.NLINK]!,
+    size: st[S.SIZE]!,
   };
   if (target) attrs.target = encodePath(target);
-  attrs.type = fileType(st);
+  attrs.type = fileType(st[S.MODE]!);
   attrs.uid = uid;
   attrs.user = ids.users.get(uid) ?? String(uid);
   return attrs;

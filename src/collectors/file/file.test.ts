@@ -203,19 +203,27 @@ test('unreadable file and directories become per-item errors and the walk goes o
   assert.equal(out.items.length, 3);
 });
 
-test('a file deleted between walk and hash is skipped; a replaced one is an error', async () => {
+test('a file deleted between lstat and open is skipped; a replaced one is an error, nothing read kept', async () => {
   fs.writeFileSync(p('sub', 'gone'), 'x');
   fs.writeFileSync(p('sub', 'swapped'), 'x');
   fs.writeFileSync(p('sub', 'to-fifo'), 'x');
+  fs.writeFileSync(p('sub', 'to-link'), 'x');
   const hooks: CollectHooks = {
-    beforeHash() {
-      fs.rmSync(p('sub', 'gone'), { force: true });
-      if (fs.existsSync(p('sub', 'swapped')) && fs.lstatSync(p('sub', 'swapped')).size === 1) {
+    beforeOpen(path) {
+      const name = path.toString().split('/').pop();
+      if (name === 'gone') fs.rmSync(p('sub', 'gone'), { force: true });
+      if (name === 'swapped') {
         const tmp = p('sub', 'swapped.new');
         fs.writeFileSync(tmp, 'yy');
         fs.renameSync(tmp, p('sub', 'swapped'));
+      }
+      if (name === 'to-fifo') {
         fs.rmSync(p('sub', 'to-fifo'));
         execFileSync('mkfifo', [p('sub', 'to-fifo')]);
+      }
+      if (name === 'to-link') {
+        fs.rmSync(p('sub', 'to-link'));
+        fs.symlinkSync(p('a.txt'), p('sub', 'to-link'));
       }
     },
   };
@@ -223,12 +231,57 @@ test('a file deleted between walk and hash is skipped; a replaced one is an erro
   assert.equal(ctx.item(key('sub', 'gone')), undefined);
   assert.ok(ctx.debugs.some((d) => d.includes('vanished')));
   const swapped = ctx.item(key('sub', 'swapped'))!;
-  assert.match(swapped.error!, /^changed while reading/);
+  assert.equal(swapped.error, 'replaced while reading');
   assert.equal(swapped.attributes.sha256, undefined);
   const fifo = ctx.item(key('sub', 'to-fifo'))!;
-  assert.match(fifo.error!, /^changed while reading/);
-  fs.rmSync(p('sub', 'swapped'));
-  fs.rmSync(p('sub', 'to-fifo'));
+  assert.equal(fifo.error, 'replaced while reading');
+  const link = ctx.item(key('sub', 'to-link'))!;
+  assert.equal(link.error, 'replaced while reading (now a symlink)');
+  assert.equal(link.attributes.sha256, undefined);
+  for (const n of ['swapped', 'to-fifo', 'to-link']) fs.rmSync(p('sub', n));
+});
+
+test('a directory swapped after its lstat is an error item and nothing below it is read', async () => {
+  const base = p('swapdir');
+  for (const mode of ['symlink', 'other-dir'] as const) {
+    fs.mkdirSync(path.join(base, 'd'), { recursive: true });
+    fs.writeFileSync(path.join(base, 'd', 'f'), 'mine\n');
+    fs.mkdirSync(path.join(base, 'victim'));
+    fs.writeFileSync(path.join(base, 'victim', 'f'), 'secret\n');
+    const hooks: CollectHooks = {
+      beforeOpenDir(dir) {
+        if (dir.toString() !== path.join(base, 'd')) return;
+        fs.renameSync(path.join(base, 'd'), path.join(base, 'd.real'));
+        if (mode === 'symlink') fs.symlinkSync(path.join(base, 'victim'), path.join(base, 'd'));
+        else fs.renameSync(path.join(base, 'victim'), path.join(base, 'd'));
+      },
+    };
+    const ctx = await collect({ include: [`${base}/{d,d/**}`] }, hooks);
+    const d = ctx.item(`file://${base}/d`)!;
+    assert.equal(d.attributes.type, 'dir', mode);
+    assert.equal(d.error, mode === 'symlink' ? 'replaced while reading (no longer a directory)' : 'replaced while reading');
+    assert.equal(ctx.items.length, 1, mode);
+    assert.ok(!ctx.items.some((i) => i.attributes.sha256 === sha('secret\n')));
+    fs.rmSync(base, { recursive: true });
+  }
+});
+
+test('entries deeper than PATH_MAX are walked through directory descriptors', async () => {
+  const deep = p('deep');
+  const name = 'n'.repeat(200);
+  // 25 levels of 200-byte names: paths of over 5000 bytes, which no path-based call accepts.
+  execFileSync('bash', ['-c', `mkdir -p "$1" && cd "$1" && for i in $(seq 25); do mkdir ${name} && cd ${name}; done && printf 'deep\\n' > f`, 'bash', deep]);
+  try {
+    const ctx = await collect({ include: [`${deep}/**`] });
+    const leaf = Buffer.from(`${deep}/${Array(25).fill(name).join('/')}/f`);
+    assert.ok(leaf.length > 4096);
+    const item = ctx.item(fileKey(leaf))!;
+    assert.equal(item.error, undefined);
+    assert.equal(item.attributes.sha256, sha('deep\n'));
+    assert.equal(ctx.items.length, 26);
+  } finally {
+    execFileSync('rm', ['-rf', deep]);
+  }
 });
 
 test('assume_nochange reuses the previous sha256 without reading; assume_change overrides', async () => {
@@ -244,7 +297,7 @@ test('assume_nochange reuses the previous sha256 without reading; assume_change 
   };
   const opts = { include: [p('a.txt'), p('big')], assume_nochange: ['mtime', 'ctime', 'size', 'inode'] };
   let hashed = 0;
-  const count: CollectHooks = { beforeHash: (paths) => void (hashed += paths.length) };
+  const count: CollectHooks = { beforeOpen: () => void (hashed += 1) };
   const reused = await collect(opts, count, preload(new TestContext('file')));
   assert.equal(reused.item(key('a.txt'))!.attributes.sha256, fake);
   assert.equal(reused.item(key('big'))!.attributes.sha256, fake);

@@ -1,17 +1,15 @@
 /**
- * A small pool of worker threads that hash batches of regular files (see hash-worker.ts).
+ * A small pool of worker threads that hash batches of open regular files (see hash-worker.ts).
  */
 import { Worker } from 'node:worker_threads';
 
-/** One file to hash: the walk's path bytes and the identity lstat saw. */
+/** One file to hash: a descriptor the walk opened and checked; the worker closes it. */
 export interface HashJob {
-  path: Uint8Array;
-  dev: bigint;
-  ino: bigint;
+  fd: number;
 }
 
-/** The hash, a per-file error, or "vanished" (ENOENT when opened). */
-export type HashResult = { sha256: string } | { error: string } | { vanished: true };
+/** The hash, or a per-file error. */
+export type HashResult = { sha256: string } | { error: string };
 
 /** Message to a worker. */
 export interface HashRequest {

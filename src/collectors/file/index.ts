@@ -12,7 +12,7 @@ import { fileKey } from '../../keys.js';
 import { optionValues } from '../common/index.js';
 import { parseIdFile, statAttributes, withSha256, type IdNames } from './attrs.js';
 import { readMounts } from './mounts.js';
-import { walk, type WalkResult } from './walk.js';
+import { openEntry, walk, type WalkResult } from './walk.js';
 import { HashPool, type HashJob, type HashResult } from './hash-pool.js';
 
 export const DEFAULT_SKIP_FSTYPES = [
@@ -67,9 +67,12 @@ export function fileOptions(o: Options): FileOptions {
   };
 }
 
-/** Test seams: called with the paths of a batch just before it is hashed. */
+/** Test seams. */
 export interface CollectHooks {
-  beforeHash?(paths: Buffer[]): void;
+  /** Called with the path of a file the walk just lstat'ed, before it is opened to be hashed. */
+  beforeOpen?(path: Buffer): void;
+  /** Called with the path of a directory the walk just lstat'ed, before it is opened. */
+  beforeOpenDir?(path: Buffer): void;
 }
 
 function readIds(): IdNames {
@@ -84,6 +87,8 @@ function readIds(): IdNames {
 }
 
 const BATCH = 1000;
+/** Open descriptors per batch: with the batches in flight, well below any descriptor limit. */
+const BATCH_FDS = 200;
 
 interface Rec {
   key: string;
@@ -122,7 +127,7 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
     return;
   }
   const ids = readIds();
-  const walker = walk({ include, exclude, skipFstypes: new Set(o.skipFstypes), mounts: readMounts(), oneFileSystem: o.oneFileSystem });
+  const walker = walk({ include, exclude, skipFstypes: new Set(o.skipFstypes), mounts: readMounts(), oneFileSystem: o.oneFileSystem, beforeOpenDir: hooks.beforeOpenDir });
   let pool: HashPool | undefined;
   const inflight: Batch[] = [];
   const maxInflight = 2 * o.hashWorkers + 1;
@@ -139,10 +144,6 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
       const item = { key: rec.key, attributes: rec.attrs, error: rec.error };
       if (rec.job !== undefined) {
         const r = results[rec.job]!;
-        if ('vanished' in r) {
-          ctx.debug(`file: ${rec.key} vanished before it was hashed`);
-          continue;
-        }
         if ('error' in r) item.error = r.error;
         else item.attributes = withSha256(rec.attrs, r.sha256);
       }
@@ -155,12 +156,10 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
 
   let recs: Rec[] = [];
   let jobs: HashJob[] = [];
-  let jobPaths: Buffer[] = [];
   const flush = async () => {
     if (recs.length === 0) return;
     let results: Promise<HashResult[]> = Promise.resolve([]);
     if (jobs.length > 0) {
-      hooks.beforeHash?.(jobPaths);
       pool ??= new HashPool(o.hashWorkers);
       results = pool.hash(jobs);
       // Settled by drain in order; a rejection before then must not count as unhandled.
@@ -169,7 +168,6 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
     inflight.push({ recs, results, ready: jobs.length === 0 });
     recs = [];
     jobs = [];
-    jobPaths = [];
     // Batches with nothing to hash go to the store at once, so few entries stay alive (the
     // common case of an hourly run); the others wait for their hashes in order.
     while (inflight.length >= maxInflight || (inflight.length > 0 && inflight[0]!.ready)) await drain();
@@ -187,14 +185,23 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
           const sha = reusable(ctx, key, attrs, o, assumeChange, () => r.path.toString('utf8'));
           if (sha !== undefined) rec.attrs = withSha256(attrs, sha);
           else {
-            rec.job = jobs.length;
-            jobs.push({ path: r.path, dev: r.st.dev, ino: r.st.ino });
-            jobPaths.push(r.path);
+            hooks.beforeOpen?.(r.path);
+            const fd = openEntry(r);
+            if (fd === 'vanished') {
+              ctx.debug(`file: ${key} vanished before it was hashed`);
+              continue;
+            }
+            if (typeof fd === 'number') {
+              rec.job = jobs.length;
+              jobs.push({ fd });
+            } else {
+              rec.error = fd.error;
+            }
           }
         }
         recs.push(rec);
       }
-      if (recs.length >= BATCH) await flush();
+      if (recs.length >= BATCH || jobs.length >= BATCH_FDS) await flush();
     }
     await flush();
     while (inflight.length > 0) await drain();

@@ -1,0 +1,354 @@
+/*
+ * fsnative: file access relative to directory descriptors, and the file attributes Node has no
+ * API for. Every call returns a negative errno instead of throwing, so the walk handles errors
+ * as values (an entry that vanished is common, not exceptional).
+ *
+ *   openDirAt(dirfd, name)        -> fd | -errno   O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC
+ *   openFileAt(dirfd, name, noatime) -> fd | -errno O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_NOCTTY|O_CLOEXEC
+ *   statAt(dirfd, name, out)      -> 0 | -errno     fstatat(AT_SYMLINK_NOFOLLOW) into a Float64Array
+ *   fstat(fd, out)                -> 0 | -errno
+ *   readDir(fd)                   -> Buffer[] (byte order, without . and ..) | -errno
+ *   readlinkAt(dirfd, name)       -> Buffer | -errno
+ *   close(fd)                     -> 0 | -errno
+ *   xattrs(fd, dirfd, name)       -> [name, value, name, value, ...] | -errno
+ *                                    with fd >= 0: flistxattr/fgetxattr on it; else the l*
+ *                                    calls on /proc/self/fd/<dirfd>/<name> (never follows name)
+ *   getFlags(fd)                  -> flags (FS_IOC_GETFLAGS) | -errno
+ *
+ * dirfd -100 is AT_FDCWD. Names are Buffers of raw bytes; one containing NUL is EINVAL.
+ * Stat layout (doubles, all exact): see STAT_* below.
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+enum {
+  STAT_MODE, STAT_NLINK, STAT_UID, STAT_GID, STAT_SIZE,
+  STAT_DEV_HI, STAT_DEV_LO, STAT_INO_HI, STAT_INO_LO,
+  STAT_RDEV_MAJOR, STAT_RDEV_MINOR,
+  STAT_MTIME_S, STAT_MTIME_NS, STAT_CTIME_S, STAT_CTIME_NS,
+  STAT_FIELDS
+};
+
+#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "fsnative: " #call " failed"); return NULL; } } while (0)
+
+static napi_value num(napi_env env, double v) {
+  napi_value r;
+  napi_create_double(env, v, &r);
+  return r;
+}
+
+static int get_int(napi_env env, napi_value v, int *out) {
+  int32_t i;
+  if (napi_get_value_int32(env, v, &i) != napi_ok) return -1;
+  *out = i;
+  return 0;
+}
+
+/* A NUL-terminated copy of a Buffer argument: into `small` when it fits, else malloc'ed. */
+static char *get_name(napi_env env, napi_value v, char *small, size_t smallLen, int *err) {
+  void *data;
+  size_t len;
+  *err = 0;
+  if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) {
+    *err = EINVAL;
+    return NULL;
+  }
+  if (memchr(data, 0, len) != NULL) {
+    *err = EINVAL;
+    return NULL;
+  }
+  char *s = len < smallLen ? small : malloc(len + 1);
+  if (s == NULL) {
+    *err = ENOMEM;
+    return NULL;
+  }
+  memcpy(s, data, len);
+  s[len] = 0;
+  return s;
+}
+
+static void free_name(char *s, char *small) {
+  if (s != small) free(s);
+}
+
+#define ARGS(n) \
+  size_t argc = n; napi_value argv[n]; \
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL)); \
+  if (argc < n) { napi_throw_type_error(env, NULL, "fsnative: too few arguments"); return NULL; }
+
+#define NAME_ARG(i) \
+  char small[512]; int nerr; \
+  char *name = get_name(env, argv[i], small, sizeof small, &nerr); \
+  if (name == NULL) return num(env, -nerr);
+
+#define FD_ARG(i, var) \
+  int var; \
+  if (get_int(env, argv[i], &var) != 0) { napi_throw_type_error(env, NULL, "fsnative: expected a descriptor"); return NULL; }
+
+static napi_value openDirAt(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  FD_ARG(0, dirfd);
+  NAME_ARG(1);
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  int e = errno;
+  free_name(name, small);
+  return num(env, fd >= 0 ? fd : -e);
+}
+
+static napi_value openFileAt(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  FD_ARG(0, dirfd);
+  bool noatime = false;
+  napi_get_value_bool(env, argv[2], &noatime);
+  NAME_ARG(1);
+  int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+  /* O_NOATIME is allowed only on files we own (or with CAP_FOWNER): EPERM, then the caller retries without. */
+  int fd = openat(dirfd, name, flags | (noatime ? O_NOATIME : 0));
+  int e = errno;
+  free_name(name, small);
+  return num(env, fd >= 0 ? fd : -e);
+}
+
+static napi_value fill_stat(napi_env env, napi_value out, const struct stat *st) {
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value ab;
+  size_t off;
+  CHECK(napi_get_typedarray_info(env, out, &type, &length, &data, &ab, &off));
+  if (type != napi_float64_array || length < STAT_FIELDS) {
+    napi_throw_type_error(env, NULL, "fsnative: expected a Float64Array of 15");
+    return NULL;
+  }
+  double *d = data;
+  uint64_t dev = st->st_dev, ino = st->st_ino;
+  d[STAT_MODE] = st->st_mode;
+  d[STAT_NLINK] = (double)st->st_nlink;
+  d[STAT_UID] = st->st_uid;
+  d[STAT_GID] = st->st_gid;
+  d[STAT_SIZE] = (double)st->st_size;
+  d[STAT_DEV_HI] = (double)(dev >> 32);
+  d[STAT_DEV_LO] = (double)(dev & 0xffffffffu);
+  d[STAT_INO_HI] = (double)(ino >> 32);
+  d[STAT_INO_LO] = (double)(ino & 0xffffffffu);
+  d[STAT_RDEV_MAJOR] = major(st->st_rdev);
+  d[STAT_RDEV_MINOR] = minor(st->st_rdev);
+  d[STAT_MTIME_S] = (double)st->st_mtim.tv_sec;
+  d[STAT_MTIME_NS] = (double)st->st_mtim.tv_nsec;
+  d[STAT_CTIME_S] = (double)st->st_ctim.tv_sec;
+  d[STAT_CTIME_NS] = (double)st->st_ctim.tv_nsec;
+  return num(env, 0);
+}
+
+static napi_value statAt(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  FD_ARG(0, dirfd);
+  NAME_ARG(1);
+  struct stat st;
+  int r = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW);
+  int e = errno;
+  free_name(name, small);
+  if (r != 0) return num(env, -e);
+  return fill_stat(env, argv[2], &st);
+}
+
+static napi_value fstat_(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  FD_ARG(0, fd);
+  struct stat st;
+  if (fstat(fd, &st) != 0) return num(env, -errno);
+  return fill_stat(env, argv[1], &st);
+}
+
+struct name_ref {
+  const char *p;
+  size_t len;
+};
+
+static int cmp_names(const void *a, const void *b) {
+  const struct name_ref *x = a, *y = b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->p, y->p, n);
+  if (c != 0) return c;
+  return x->len < y->len ? -1 : x->len > y->len;
+}
+
+struct linux_dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+static napi_value readDir(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  FD_ARG(0, fd);
+  size_t cap = 1 << 16, used = 0;
+  char *buf = malloc(cap);
+  if (buf == NULL) return num(env, -ENOMEM);
+  if (lseek(fd, 0, SEEK_SET) < 0) {
+    int e = errno;
+    free(buf);
+    return num(env, -e);
+  }
+  for (;;) {
+    if (cap - used < 32768) {
+      char *nb = realloc(buf, cap * 2);
+      if (nb == NULL) {
+        free(buf);
+        return num(env, -ENOMEM);
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    long n = syscall(SYS_getdents64, fd, buf + used, cap - used);
+    if (n < 0) {
+      int e = errno;
+      free(buf);
+      return num(env, -e);
+    }
+    if (n == 0) break;
+    used += (size_t)n;
+  }
+  size_t count = 0;
+  for (size_t off = 0; off < used;) {
+    struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+    count++;
+    off += d->d_reclen;
+  }
+  struct name_ref *refs = malloc((count ? count : 1) * sizeof *refs);
+  if (refs == NULL) {
+    free(buf);
+    return num(env, -ENOMEM);
+  }
+  size_t k = 0;
+  for (size_t off = 0; off < used;) {
+    struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+    off += d->d_reclen;
+    const char *nm = d->d_name;
+    if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
+    refs[k].p = nm;
+    refs[k].len = strlen(nm);
+    k++;
+  }
+  qsort(refs, k, sizeof *refs, cmp_names);
+  napi_value arr;
+  if (napi_create_array_with_length(env, k, &arr) != napi_ok) goto fail;
+  for (size_t i = 0; i < k; i++) {
+    napi_value b;
+    if (napi_create_buffer_copy(env, refs[i].len, refs[i].p, NULL, &b) != napi_ok) goto fail;
+    if (napi_set_element(env, arr, (uint32_t)i, b) != napi_ok) goto fail;
+  }
+  free(refs);
+  free(buf);
+  return arr;
+fail:
+  free(refs);
+  free(buf);
+  napi_throw_error(env, NULL, "fsnative: readDir: out of memory");
+  return NULL;
+}
+
+static napi_value readlinkAt(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  FD_ARG(0, dirfd);
+  NAME_ARG(1);
+  char target[4097];
+  ssize_t n = readlinkat(dirfd, name, target, sizeof target);
+  int e = errno;
+  free_name(name, small);
+  if (n < 0) return num(env, -e);
+  if ((size_t)n >= sizeof target) return num(env, -ENAMETOOLONG);
+  napi_value b;
+  CHECK(napi_create_buffer_copy(env, (size_t)n, target, NULL, &b));
+  return b;
+}
+
+static napi_value close_(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  FD_ARG(0, fd);
+  return num(env, close(fd) == 0 ? 0 : -errno);
+}
+
+static napi_value xattrs(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  FD_ARG(0, fd);
+  FD_ARG(1, dirfd);
+  char path[64 + 256];
+  if (fd < 0) {
+    NAME_ARG(2);
+    size_t len = strlen(name);
+    if (len > 255 || strchr(name, '/') != NULL) {
+      free_name(name, small);
+      return num(env, -EINVAL);
+    }
+    snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dirfd, name);
+    free_name(name, small);
+  }
+  char list[65536];
+  ssize_t n = fd >= 0 ? flistxattr(fd, list, sizeof list) : llistxattr(path, list, sizeof list);
+  if (n < 0) return num(env, -errno);
+  napi_value arr;
+  CHECK(napi_create_array(env, &arr));
+  uint32_t k = 0;
+  char *value = malloc(65536);
+  if (value == NULL) return num(env, -ENOMEM);
+  for (ssize_t off = 0; off < n;) {
+    const char *nm = list + off;
+    size_t len = strlen(nm);
+    off += (ssize_t)len + 1;
+    ssize_t vn = fd >= 0 ? fgetxattr(fd, nm, value, 65536) : lgetxattr(path, nm, value, 65536);
+    napi_value jn, jv;
+    if (napi_create_string_latin1(env, nm, len, &jn) != napi_ok) break;
+    if (vn < 0) {
+      jv = num(env, -errno); /* this one attribute could not be read (it may have just gone) */
+    } else if (napi_create_buffer_copy(env, (size_t)vn, value, NULL, &jv) != napi_ok) {
+      break;
+    }
+    napi_set_element(env, arr, k++, jn);
+    napi_set_element(env, arr, k++, jv);
+  }
+  free(value);
+  return arr;
+}
+
+static napi_value getFlags(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  FD_ARG(0, fd);
+  int flags = 0;
+  if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) return num(env, -errno);
+  return num(env, (double)(unsigned int)flags);
+}
+
+NAPI_MODULE_INIT() {
+  struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {
+    {"openDirAt", openDirAt}, {"openFileAt", openFileAt}, {"statAt", statAt}, {"fstat", fstat_},
+    {"readDir", readDir}, {"readlinkAt", readlinkAt}, {"close", close_}, {"xattrs", xattrs},
+    {"getFlags", getFlags},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok) return NULL;
+    if (napi_set_named_property(env, exports, fns[i].name, f) != napi_ok) return NULL;
+  }
+  return exports;
+}
