@@ -86,6 +86,12 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** Validate a parsed value; return an error text ("expected …") or undefined. */
   check?: (value: unknown) => string | undefined;
+  /**
+   * Relative values are resolved against the current directory, as the Python tool did, with
+   * a warning: `path` a path; `include` a glob list (any pattern not starting with `/`);
+   * `globs` a glob list matched against walked paths (patterns starting with `*` stay as they are).
+   */
+  resolve?: 'path' | 'include' | 'globs';
 }
 
 export type OptionSchema = Record<string, OptionSpec>;

@@ -140,12 +140,15 @@ test('a collector without a section is disabled; enable_plugin = false disables 
   const dir = tree({
     'syschangemon.conf': MAIN,
     'plugins.d/file.conf': '[file]\nenable_plugin = no\ninclude = /srv/*\n',
-    'plugins.d/wtmp.conf': '[wtmp]\n',
+    'plugins.d/wtmp.conf': '[wtmp]\nwtmp_path = /srv/wtmp\n',
   });
   const config = load(dir);
   assert.equal(config.plugins.get('file')!.enabled, false);
-  assert.deepEqual(config.plugins.get('file')!.options.include, ['/srv/*']);
-  assert.equal(config.plugins.get('wtmp')!.enabled, true, 'a section without enable_plugin means enabled');
+  assert.equal(config.plugins.get('wtmp')!.enabled, false, 'a plugin file without enable_plugin does not enable');
+  assert.equal(config.plugins.get('wtmp')!.options.wtmp_path, '/var/log/wtmp', 'and its keys are ignored');
+  assert.deepEqual(config.warnings, [
+    `${dir}/plugins.d/wtmp.conf:1: [wtmp] has no enable_plugin, so this file is ignored (as in the Python tool); add 'enable_plugin = true' to use it`,
+  ]);
   for (const name of ['conffile', 'command', 'sysinfo']) {
     const plugin = config.plugins.get(name)!;
     assert.equal(plugin.enabled, false, name);
@@ -160,6 +163,7 @@ test('lists: lines with comments inside, commas and lines; prefix keys keep thei
     'syschangemon.conf': MAIN,
     'plugins.d/file.conf': [
       '[file]',
+      'enable_plugin = true',
       'include =',
       '  /etc/*',
       '  # /opt/**',
@@ -171,7 +175,7 @@ test('lists: lines with comments inside, commas and lines; prefix keys keep thei
       'assume_change =',
       '',
     ].join('\n'),
-    'plugins.d/command.conf': '[command]\ncommand.ip_route = /sbin/ip route\nCommand.Uname: uname -a\ntimeout = 1m30s\n',
+    'plugins.d/command.conf': '[command]\nenable_plugin = 1\ncommand.ip_route = /sbin/ip route\nCommand.Uname: uname -a\ncommand.disk usage = df -h\ntimeout = 1m30s\n',
   });
   const config = load(dir);
   assert.deepEqual(config.plugins.get('file')!.options, {
@@ -184,29 +188,85 @@ test('lists: lines with comments inside, commas and lines; prefix keys keep thei
     timeout: 90,
     'command.ip_route': '/sbin/ip route',
     'command.uname': 'uname -a',
+    'command.disk usage': 'df -h',
   });
 });
 
-test('collector and core sections may stand in either file; plugin files read later win', () => {
+test('the main file wins over plugins.d; among plugin files the later wins; only the first section counts', () => {
   const dir = tree({
-    'syschangemon.conf': `${MAIN}template_dir = templates\n[wtmp]\nwtmp_path = /tmp/wtmp\n[storage]\ndir = /srv/main-storage\n`,
-    'plugins.d/b.conf': '[storage]\ndir = state\n',
-    'plugins.d/a.conf': '[storage]\ndir = /srv/overridden-by-b\n',
+    'syschangemon.conf': `${MAIN}template_dir = templates\n[wtmp]\nwtmp_path = /tmp/wtmp\n[conffile]\nsize_limit = 7\n[storage]\ndir = /srv/main-storage\n`,
+    'templates/.keep': '',
+    'plugins.d/b.conf': '[storage]\nenable_plugin = true\ndir = state\n',
+    'plugins.d/a.conf': '[storage]\nenable_plugin = true\ndir = /srv/from-a\n',
+    'plugins.d/c.conf': '[conffile]\nenable_plugin = true\nsize_limit = 5\nexclude = /srv/x\n[file]\ninclude = /srv/**\n',
+    'plugins.d/d.conf': '[command]\nenable_plugin = true\ntimeout = 5\n',
+    'plugins.d/e.conf': '[command]\nenable_plugin = true\ntimeout = 7\n',
+    'plugins.d/zz-local.conf': '[command]\ntimeout = 9\n',
     'plugins.d/not-a-config.txt': 'this is not read',
     'plugins.d/dir.conf/x': 'a directory named *.conf is not read',
   });
   const config = load(join(dir, 'syschangemon.conf'));
-  assert.equal(config.storageDir, join(dir, 'state'), 'relative dir resolved against the main file\'s dir');
-  assert.equal(config.dbPath, join(dir, 'state', 'db.sqlite'));
+  assert.equal(config.storageDir, '/srv/main-storage', 'the main file wins');
   assert.equal(config.templateDir, join(dir, 'templates'));
-  assert.equal(config.plugins.get('wtmp')!.enabled, true);
-  assert.equal(config.plugins.get('wtmp')!.file, join(dir, 'syschangemon.conf'));
-  assert.equal(config.plugins.get('wtmp')!.options.wtmp_path, '/tmp/wtmp');
+  assert.equal(config.plugins.get('wtmp')!.enabled, false, 'a main-file section without enable_plugin does not enable');
+  const conffile = config.plugins.get('conffile')!;
+  assert.equal(conffile.enabled, true);
+  assert.equal(conffile.file, join(dir, 'plugins.d/c.conf'));
+  assert.equal(conffile.options.size_limit, 7, 'the main file wins');
+  assert.deepEqual(conffile.options.exclude, ['/srv/x'], 'keys the main file does not set come from the plugin file');
+  assert.equal(config.plugins.get('file')!.enabled, false, 'a second section does not count');
+  assert.equal(config.plugins.get('command')!.options.timeout, 7, 'the later plugin file wins; zz-local.conf is ignored');
   assert.equal(config.sections.syschangemon!.session_keep, 3);
+  assert.deepEqual(config.warnings, [
+    `${dir}/plugins.d/c.conf:5: [file] is ignored: only the first section of a plugin config counts (as in the Python tool)`,
+    `${dir}/plugins.d/zz-local.conf:1: [command] has no enable_plugin, so this file is ignored (as in the Python tool); add 'enable_plugin = true' to use it`,
+  ]);
+});
+
+test('enable_plugin: only true, True and 1; the main file decides last; [DEFAULT] counts', () => {
+  for (const [value, on, warned] of [
+    ['true', true, false], ['True', true, false], ['1', true, false], ['false', false, false], ['no', false, false], ['Off', false, false],
+    ['yes', false, true], ['on', false, true], ['TRUE', false, true], ['true  # comment', false, true],
+  ] as const) {
+    const dir = tree({ 'syschangemon.conf': MAIN, 'plugins.d/wtmp.conf': `[wtmp]\nenable_plugin = ${value}\n` });
+    const config = load(dir);
+    assert.equal(config.plugins.get('wtmp')!.enabled, on, value);
+    assert.deepEqual(
+      config.warnings,
+      warned ? [`${dir}/plugins.d/wtmp.conf:2: [wtmp] enable_plugin = '${value}' reads as false: only true, True or 1 enable a collector (as in the Python tool)`] : [],
+      value,
+    );
+  }
+  const dir = tree({
+    'syschangemon.conf': `[DEFAULT]\ntimeout = 3\n${MAIN}[wtmp]\nenable_plugin = false\n[sysinfo]\nenable_plugin = true\n`,
+    'plugins.d/wtmp.conf': '[wtmp]\nenable_plugin = true\n',
+    'plugins.d/command.conf': '[DEFAULT]\nenable_plugin = true\n\n[command]\ntimeout = 8\ncommand.x = true\n',
+  });
+  const config = load(dir);
+  assert.equal(config.plugins.get('wtmp')!.enabled, false, 'the main file overrides plugins.d');
+  assert.equal(config.plugins.get('sysinfo')!.enabled, true, 'the main file alone enables');
+  assert.equal(config.plugins.get('command')!.enabled, true, 'enable_plugin from the plugin file\'s [DEFAULT]');
+  assert.equal(config.plugins.get('command')!.options.timeout, 3, 'the main file\'s [DEFAULT] wins over the plugin file');
+  assert.equal(config.sections['mail.smtp']!.timeout, 3, '[DEFAULT] applies to core sections');
+  assert.deepEqual(config.warnings, []);
+});
+
+test('plugins.d: a core section is not read from there; an unknown enabled collector is an error', () => {
+  const dir = tree({ 'syschangemon.conf': MAIN, 'plugins.d/mail.conf': '[mail.smtp]\nhost = relay\n' });
+  assert.equal(load(dir).sections['mail.smtp']!.host, 'localhost');
+  const core = tree({ 'syschangemon.conf': MAIN, 'plugins.d/mail.conf': '[mail.smtp]\nenable_plugin = true\nhost = relay\n' });
+  assert.match(configError(() => load(core)), /plugins\.d\/mail\.conf:2: \[mail\.smtp\] is not a collector and cannot be enabled from plugin_config_dir; move it to /);
+  const unknown = tree({ 'syschangemon.conf': MAIN, 'plugins.d/file.conf': '# files\n\n[fiel]\nenable_plugin = true\n' });
+  assert.equal(
+    configError(() => load(unknown)),
+    `${unknown}/plugins.d/file.conf:3: unknown collector [fiel]; expected one of: file, conffile, command, sysinfo, wtmp; did you mean 'file'?`,
+  );
+  const off = tree({ 'syschangemon.conf': MAIN, 'plugins.d/old.conf': '[oldthing]\nenable_plugin = false\n' });
+  assert.deepEqual(load(off).warnings, [], 'a disabled unknown plugin is ignored');
 });
 
 test('plugin_config_dir: relative, absolute, and missing', () => {
-  const plugins = tree({ 'conf/wtmp.conf': '[wtmp]\n' });
+  const plugins = tree({ 'conf/wtmp.conf': '[wtmp]\nenable_plugin = true\n' });
   const relative = tree({ 'syschangemon.conf': `${MAIN}plugin_config_dir = ../${plugins.split('/').pop()}/conf\n` });
   assert.equal(load(relative).plugins.get('wtmp')!.enabled, true);
   const absolute = tree({ 'syschangemon.conf': `${MAIN}plugin_config_dir = ${plugins}/conf\n` });
@@ -238,10 +298,10 @@ test('a missing main config file is an error naming it', () => {
 });
 
 test('unknown sections and keys name file:line, the expected names and a near miss', () => {
-  const dir = tree({ 'syschangemon.conf': MAIN, 'plugins.d/file.conf': '# files\n\n[fiel]\ninclude = /etc\n' });
+  const dir = tree({ 'syschangemon.conf': `${MAIN}\n[fiel]\ninclude = /etc\n` });
   assert.equal(
     configError(() => load(dir)),
-    `${dir}/plugins.d/file.conf:3: unknown section [fiel]; expected one of: syschangemon, storage, mail.smtp, log.logging, log.syslog, file, conffile, command, sysinfo, wtmp; did you mean 'file'?`,
+    `${dir}/syschangemon.conf:4: unknown section [fiel]; expected one of: syschangemon, storage, mail.smtp, log.logging, log.syslog, file, conffile, command, sysinfo, wtmp; did you mean 'file'?`,
   );
   const main = tree({ 'syschangemon.conf': '[syschangemon]\n[scap]\n' });
   assert.match(configError(() => load(main)), new RegExp(`^${main}/syschangemon\\.conf:2: unknown section \\[scap\\]; expected one of: [^;]*$`));
@@ -256,10 +316,10 @@ test('unknown sections and keys name file:line, the expected names and a near mi
 
   // A prefix option accepts `command.<name>`, not the bare name or an empty suffix.
   for (const bad of ['command = ls', 'command. = ls', 'commands.ls = ls']) {
-    const d = tree({ 'syschangemon.conf': MAIN, 'plugins.d/command.conf': `[command]\n${bad}\n` });
+    const d = tree({ 'syschangemon.conf': MAIN, 'plugins.d/command.conf': `[command]\nenable_plugin = true\n${bad}\n` });
     assert.match(
       configError(() => load(d)),
-      new RegExp(`^${d}/plugins\\.d/command\\.conf:2: unknown key '[^']+' in \\[command\\]; expected one of: command\\.<name>, timeout, enable_plugin`),
+      new RegExp(`^${d}/plugins\\.d/command\\.conf:3: unknown key '[^']+' in \\[command\\]; expected one of: command\\.<name>, timeout, enable_plugin`),
       bad,
     );
   }
@@ -267,16 +327,20 @@ test('unknown sections and keys name file:line, the expected names and a near mi
 
 test('bad values name file:line, the key and what was expected', () => {
   const cases: Array<[string, string, string]> = [
-    ['plugins.d/conffile.conf', '[conffile]\n\nsize_limit = lots\n', `:3: bad value for 'size_limit' in [conffile]: expected a size (bytes, or a number with K, M or G, e.g. 100000, 512K, 10MiB), got 'lots'`],
-    ['plugins.d/file.conf', '[file]\nenable_plugin = maybe\n', `:2: bad value for 'enable_plugin' in [file]: expected a boolean (true/false, yes/no, on/off, 1/0), got 'maybe'`],
-    ['plugins.d/command.conf', '[command]\ntimeout = soon\n', `:2: bad value for 'timeout' in [command]: expected a duration (seconds, or a number with s, m, h, d or w, e.g. 90s, 15m, 1h30m), got 'soon'`],
-    ['syschangemon.conf', '[syschangemon]\nsession_keep = 1\n', `:2: bad value for 'session_keep' in [syschangemon]: expected a number of at least 2`],
+    ['plugins.d/conffile.conf', '[conffile]\nenable_plugin = true\nsize_limit = lots\n', `:3: bad value for 'size_limit' in [conffile]: expected a size (bytes, or a number with K, M or G, e.g. 100000, 512K, 10MiB), got 'lots'`],
+    ['plugins.d/command.conf', '[command]\nenable_plugin = true\ntimeout = soon\n', `:3: bad value for 'timeout' in [command]: expected a duration (seconds, or a number with s, m, h, d or w, e.g. 90s, 15m, 1h30m), got 'soon'`],
+    ['syschangemon.conf', '[syschangemon]\nsession_keep = 0\n', `:2: bad value for 'session_keep' in [syschangemon]: expected a number of at least 1`],
+    ['syschangemon.conf', '[syschangemon]\nsession_keep = 1__0\n', `:2: bad value for 'session_keep' in [syschangemon]: expected a whole number, got '1__0'`],
+    ['syschangemon.conf', '[mail.smtp]\nport = 99999\n', `:2: bad value for 'port' in [mail.smtp]: expected a port from 1 to 65535`],
+    ['syschangemon.conf', '[storage]\ndir =\n', `:2: bad value for 'dir' in [storage]: expected a directory, got an empty value`],
+    ['syschangemon.conf', '[syschangemon]\ntemplate_dir = /nonexistent/templates\n', `:2: template_dir /nonexistent/templates: no such directory`],
+    ['plugins.d/wtmp.conf', '[wtmp]\nenable_plugin = true\nwtmp_path = /var/log/\xff\n', `:3: invalid UTF-8 (config files must be UTF-8 text)`],
     ['syschangemon.conf', '[syschangemon]\nreport_keep = 1.5\n', `:2: bad value for 'report_keep' in [syschangemon]: expected a whole number, got '1.5'`],
     ['syschangemon.conf', '[syschangemon]\nmail_handler = pigeon\n', `:2: bad value for 'mail_handler' in [syschangemon]: expected one of: smtp, sendmail; got 'pigeon'`],
-    ['plugins.d/storage.conf', '\n[storage]\n\nenable_plugin = sure\n', `:4: bad value for 'enable_plugin' in [storage]: expected a boolean (true/false, yes/no, on/off, 1/0), got 'sure'`],
   ];
   for (const [path, text, expected] of cases) {
     const dir = tree({ 'syschangemon.conf': MAIN, [path]: text });
+    if (text.includes('\xff')) writeFileSync(join(dir, path), Buffer.from(text, 'latin1'));
     assert.equal(configError(() => load(dir)), `${join(dir, path)}${expected}`);
   }
 });
@@ -284,27 +348,24 @@ test('bad values name file:line, the key and what was expected', () => {
 test('INI syntax errors in plugin files carry their file:line', () => {
   const dir = tree({ 'syschangemon.conf': MAIN, 'plugins.d/wtmp.conf': '[wtmp]\nwtmp_path = /a\nwtmp_path = /b\n' });
   assert.equal(configError(() => load(dir)), `${dir}/plugins.d/wtmp.conf:3: duplicate key 'wtmp_path' in [wtmp] (first at line 2)`);
+  // The Python tool's parser: a header with trailing text, keys with spaces, int() integers.
+  const py = tree({ 'syschangemon.conf': '[syschangemon]  # the main section\nsession_keep =  1_0 \nreport_keep = 1\n' });
+  assert.equal(load(py).sections.syschangemon!.session_keep, 10);
   const outside = tree({ 'syschangemon.conf': 'session_keep = 2\n' });
   assert.equal(configError(() => load(outside)), `${outside}/syschangemon.conf:1: expected a [section] header before 'session_keep = 2'`);
 });
 
-test('exposedSecrets lists files with a non-empty password readable by group or others', () => {
-  const dir = tree({
-    'syschangemon.conf': `${MAIN}[mail.smtp]\nauth = yes\npassword = s3cret\n`,
-    'plugins.d/mail.conf': '[mail.smtp]\npassword = other\n',
-    'plugins.d/empty.conf': '[mail.smtp]\npassword =\n',
-    'plugins.d/private.conf': '[mail.smtp]\npassword = private\n',
-  });
+test('exposedSecrets lists the main file when it holds a non-empty password readable by group or others', () => {
+  const dir = tree({ 'syschangemon.conf': `${MAIN}[mail.smtp]\nauth = yes\npassword = s3cret\n` });
   chmodSync(join(dir, 'syschangemon.conf'), 0o640);
-  chmodSync(join(dir, 'plugins.d/mail.conf'), 0o604);
-  chmodSync(join(dir, 'plugins.d/empty.conf'), 0o644);
-  chmodSync(join(dir, 'plugins.d/private.conf'), 0o600);
   const config = load(dir);
-  assert.deepEqual(config.exposedSecrets, [join(dir, 'syschangemon.conf'), join(dir, 'plugins.d/mail.conf')]);
-  assert.equal(config.sections['mail.smtp']!.password, 'private', 'the last file read wins');
+  assert.deepEqual(config.exposedSecrets, [join(dir, 'syschangemon.conf')]);
+  assert.equal(config.sections['mail.smtp']!.password, 's3cret');
   chmodSync(join(dir, 'syschangemon.conf'), 0o600);
-  chmodSync(join(dir, 'plugins.d/mail.conf'), 0o600);
   assert.deepEqual(load(dir).exposedSecrets, []);
+  const empty = tree({ 'syschangemon.conf': `${MAIN}[mail.smtp]\npassword =\n` });
+  chmodSync(join(empty, 'syschangemon.conf'), 0o644);
+  assert.deepEqual(load(empty).exposedSecrets, []);
 });
 
 test('resolveConfigPath: -c file or directory, then $SYSCHANGEMON_CONFIG, then /etc, then the bundled sample', () => {

@@ -2,13 +2,13 @@
  * Loading and validating the configuration: the main file (`syschangemon.conf`), then every
  * `*.conf` in `plugin_config_dir`, each key checked against the option schema of its section.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, messageOf } from '../errors.js';
+import { ConfigError, messageOf, usageError } from '../errors.js';
 import type { Collector, OptionSchema, OptionSpec, Options } from '../types.js';
-import { parseIni, type IniFile } from './ini.js';
+import { decodeConfig, parseIni, pyStrip, type IniSection } from './ini.js';
 import { CORE_SECTIONS, MAIN_SECTION } from './sections.js';
 
 /** A collector's configuration. */
@@ -46,6 +46,8 @@ export interface Config {
   plugins: Map<string, PluginConfig>;
   /** Config files that hold a non-empty `[mail.smtp] password` and are readable by group/others. */
   exposedSecrets: string[];
+  /** One-line warnings (`file:line: …`) about settings read as the Python tool read them. */
+  warnings: string[];
 }
 
 export const SYSTEM_CONFIG_FILE = '/etc/syschangemon/syschangemon.conf';
@@ -69,6 +71,10 @@ export function resolveConfigPath(
   where: { env?: NodeJS.ProcessEnv; systemFile?: string; bundledFile?: string } = {},
 ): { file: string; bundled: boolean } {
   const env = where.env ?? process.env;
+  if (Array.isArray(cliValue)) {
+    throw usageError(`-c/--config given ${cliValue.length} times (${cliValue.map(String).join(', ')}): give one config file or directory`);
+  }
+  if (cliValue === '') throw usageError('-c/--config needs a config file or directory');
   const named = cliValue || env.SYSCHANGEMON_CONFIG;
   if (named) {
     const file = resolve(named);
@@ -90,6 +96,8 @@ export interface LoadOptions {
   /** Overrides for tests: where the installed and bundled configs are looked for. */
   systemFile?: string;
   bundledFile?: string;
+  /** The directory relative include globs and paths are resolved against (default: the current one). */
+  cwd?: string;
 }
 
 /** Where a merged key came from. */
@@ -97,62 +105,98 @@ interface Located {
   value: string;
   file: string;
   line: number;
+  /** Inherited from a `[DEFAULT]` section. */
+  inherited?: boolean;
 }
 
-/** Read, merge and validate the main config and the plugin configs. Throws {@link ConfigError}. */
+type KeyMap = Map<string, Located>;
+
+/** `[storage]` is configured like a collector (`plugins.d/storage.conf`), as in the Python tool. */
+const STORAGE_SECTION = 'storage';
+
+/** The values cement's `is_true` takes for true; everything else is false. */
+const ENABLE_TRUE = new Set(['true', 'True', '1']);
+/** False values that need no warning. */
+const ENABLE_FALSE = new Set(['false', '0', 'no', 'off']);
+
+/**
+ * Read, merge and validate the main config and the plugin configs the way the Python tool
+ * (cement 2.8 on `RawConfigParser`) did. Throws {@link ConfigError}.
+ *
+ * - Every `*.conf` of `plugin_config_dir`, in name order, counts only with its first section,
+ *   and only when that section (or the file's `[DEFAULT]`) has `enable_plugin`; a file without
+ *   it is ignored and does not enable anything. The last such file decides whether the
+ *   collector is enabled; its keys override those of earlier files.
+ * - `enable_plugin` is true only for `true`, `True` or `1`.
+ * - A section of the main file with `enable_plugin` decides last.
+ * - A key the main file sets (in the section or its `[DEFAULT]`) wins over every plugin file.
+ * - Core sections (`[syschangemon]`, `[mail.smtp]`, `[log.*]`) are read from the main file only.
+ */
 export function loadConfig(opts: LoadOptions): Config {
   const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
   const { file, bundled } = resolveConfigPath(opts.file, { env, systemFile: opts.systemFile, bundledFile: opts.bundledFile });
   const dir = dirname(file);
   const collectors = new Map(opts.collectors.map((c) => [c.name, c]));
+  const warnings: string[] = [];
+  const warn = (message: string, at?: { file: string; line?: number }) => {
+    const text = at ? `${at.file}${at.line ? `:${at.line}` : ''}: ${message}` : message;
+    if (!warnings.includes(text)) warnings.push(text);
+  };
   const schemaOf = (name: string): OptionSchema | undefined => {
     if (Object.hasOwn(CORE_SECTIONS, name)) return CORE_SECTIONS[name];
     const c = collectors.get(name);
     return c ? { ...c.options, enable_plugin: ENABLE_PLUGIN } : undefined;
   };
   const sectionNames = [...Object.keys(CORE_SECTIONS), ...collectors.keys()];
+  const isPlugin = (name: string) => collectors.has(name) || name === STORAGE_SECTION;
 
-  // Section → key → raw value and its place; files read later override earlier ones, as
-  // configparser does when the Python tool reads the plugin configs after the main file.
-  const merged = new Map<string, Map<string, Located>>();
-  const sectionFile = new Map<string, string>();
-  const exposedSecrets: string[] = [];
-
-  const absorb = (ini: IniFile, mode: number) => {
-    for (const section of ini.sections) {
-      const schema = schemaOf(section.name);
-      if (!schema) {
-        throw new ConfigError(
-          `unknown section [${section.name}]; expected one of: ${sectionNames.join(', ')}${didYouMean(section.name, sectionNames)}`,
-          { file: ini.file, line: section.line },
-        );
-      }
-      let keys = merged.get(section.name);
-      if (!keys) merged.set(section.name, (keys = new Map()));
-      sectionFile.set(section.name, ini.file);
-      for (const entry of section.entries) {
-        const spec = specFor(schema, entry.key);
-        if (!spec) {
-          const names = Object.entries(schema).map(([k, s]) => (s.prefix ? `${k}.<name>` : k));
-          throw new ConfigError(
-            `unknown key '${entry.key}' in [${section.name}]; expected one of: ${names.join(', ')}${didYouMean(entry.key, Object.keys(schema))}`,
-            { file: ini.file, line: entry.line },
-          );
-        }
-        keys.set(entry.key, { value: entry.value, file: ini.file, line: entry.line });
-      }
-      if (section.name === 'mail.smtp' && (mode & 0o077) !== 0) {
-        const password = section.entries.find((e) => e.key === 'password');
-        if (password && password.value.trim() !== '' && !exposedSecrets.includes(ini.file)) exposedSecrets.push(ini.file);
-      }
+  const toMap = (section: IniSection | undefined, from: string, inherited = false): KeyMap =>
+    new Map((section?.entries ?? []).map((e) => [e.key, { value: e.value, file: from, line: e.line, ...(inherited ? { inherited } : {}) }]));
+  const checkKeys = (section: IniSection, schema: OptionSchema, from: string) => {
+    for (const entry of section.entries) {
+      if (specFor(schema, entry.key)) continue;
+      const names = Object.entries(schema).map(([k, s]) => (s.prefix ? `${k}.<name>` : k));
+      throw new ConfigError(
+        `unknown key '${entry.key}' in [${section.name}]; expected one of: ${names.join(', ')}${didYouMean(entry.key, Object.keys(schema))}`,
+        { file: from, line: entry.line },
+      );
     }
   };
+  const readEnable = (at: Located, section: string): boolean => {
+    if (ENABLE_TRUE.has(at.value)) return true;
+    if (!ENABLE_FALSE.has(at.value.toLowerCase())) {
+      warn(`[${section}] enable_plugin = '${clip(at.value)}' reads as false: only true, True or 1 enable a collector (as in the Python tool)`, at);
+    }
+    return false;
+  };
 
-  const main = readConfigFile(file, bundled ? 'bundled sample config' : 'config file');
-  absorb(parseIni(main.text, file), main.mode);
+  // The main file.
+  const main = readConfigFile(file, bundled ? 'bundled sample config' : 'config file')!;
+  const mainIni = parseIni(main.text, file);
+  const mainDefaults = toMap(mainIni.defaults, file, true);
+  const mainSections = new Map<string, KeyMap>();
+  for (const section of mainIni.sections) {
+    const schema = schemaOf(section.name);
+    if (!schema) {
+      throw new ConfigError(
+        `unknown section [${section.name}]; expected one of: ${sectionNames.join(', ')}${didYouMean(section.name, sectionNames)}`,
+        { file, line: section.line },
+      );
+    }
+    checkKeys(section, schema, file);
+    mainSections.set(section.name, toMap(section, file));
+  }
+  /** The main file's keys for a section: its own over its `[DEFAULT]`'s. */
+  const mainKeys = (name: string): KeyMap => new Map([...mainDefaults, ...(mainSections.get(name) ?? [])]);
 
-  const pluginDirRaw = merged.get(MAIN_SECTION)?.get('plugin_config_dir');
-  const pluginDirValue = pluginDirRaw?.value.trim() || String(CORE_SECTIONS[MAIN_SECTION]!.plugin_config_dir!.default);
+  const exposedSecrets: string[] = [];
+  const password = mainKeys('mail.smtp').get('password');
+  if (password && pyStrip(password.value) !== '' && (main.mode & 0o077) !== 0) exposedSecrets.push(file);
+
+  // The plugin files.
+  const pluginDirRaw = mainKeys(MAIN_SECTION).get('plugin_config_dir');
+  const pluginDirValue = (pluginDirRaw && pyStrip(pluginDirRaw.value)) || String(CORE_SECTIONS[MAIN_SECTION]!.plugin_config_dir!.default);
   const pluginDir = resolve(dir, pluginDirValue);
   let names: string[];
   try {
@@ -160,23 +204,72 @@ export function loadConfig(opts: LoadOptions): Config {
   } catch (err) {
     throw new ConfigError(`cannot read plugin_config_dir ${pluginDir}: ${errnoText(err)}`, pluginDirRaw ?? { file });
   }
+  const enabledBy = new Map<string, boolean>();
+  const pluginKeys = new Map<string, KeyMap>();
+  const pluginFile = new Map<string, string>();
   for (const name of names) {
     const path = join(pluginDir, name);
-    if (!isFile(path)) continue;
-    const plugin = readConfigFile(path, 'plugin config');
-    absorb(parseIni(plugin.text, path), plugin.mode);
+    const plugin = readConfigFile(path, 'plugin config', true);
+    if (!plugin) continue;
+    const ini = parseIni(plugin.text, path);
+    const [first, ...rest] = ini.sections;
+    if (!first) {
+      if (ini.defaults?.entries.length) warn('ignored: a plugin config needs a section besides [DEFAULT]', { file: path });
+      continue;
+    }
+    for (const s of rest) {
+      if (s.entries.length) warn(`[${s.name}] is ignored: only the first section of a plugin config counts (as in the Python tool)`, { file: path, line: s.line });
+    }
+    const keys = new Map([...toMap(ini.defaults, path, true), ...toMap(first, path)]);
+    const flag = keys.get('enable_plugin');
+    if (!flag) {
+      warn(`[${first.name}] has no enable_plugin, so this file is ignored (as in the Python tool); add 'enable_plugin = true' to use it`, { file: path, line: first.line });
+      continue;
+    }
+    const on = readEnable(flag, first.name);
+    if (!isPlugin(first.name)) {
+      if (!on) continue;
+      if (Object.hasOwn(CORE_SECTIONS, first.name)) {
+        throw new ConfigError(`[${first.name}] is not a collector and cannot be enabled from plugin_config_dir; move it to ${file}`, flag);
+      }
+      const known = [...collectors.keys()];
+      throw new ConfigError(`unknown collector [${first.name}]; expected one of: ${known.join(', ')}${didYouMean(first.name, known)}`, { file: path, line: first.line });
+    }
+    checkKeys({ ...first }, schemaOf(first.name)!, path);
+    enabledBy.set(first.name, on);
+    let acc = pluginKeys.get(first.name);
+    if (!acc) pluginKeys.set(first.name, (acc = new Map()));
+    for (const [k, v] of keys) acc.set(k, v);
+    pluginFile.set(first.name, path);
+  }
+  // The main file's sections decide last.
+  for (const name of mainSections.keys()) {
+    if (!isPlugin(name)) continue;
+    const flag = mainKeys(name).get('enable_plugin');
+    if (flag) enabledBy.set(name, readEnable(flag, name));
   }
 
-  const parseSection = (name: string, schema: OptionSchema): Options => {
+  /** Main-file keys, then the plugin files' keys the main file does not set. */
+  const mergedKeys = (name: string): KeyMap => {
+    const keys = mainKeys(name);
+    if (isPlugin(name) && enabledBy.has(name)) {
+      for (const [k, v] of pluginKeys.get(name) ?? []) if (!keys.has(k)) keys.set(k, v);
+    }
+    return keys;
+  };
+
+  const parseSection = (name: string, schema: OptionSchema, keys: KeyMap, lenient = false): Options => {
     const out: Options = {};
     for (const [key, spec] of Object.entries(schema)) {
       if (spec.default !== undefined) out[key] = spec.default;
     }
-    for (const [key, at] of merged.get(name) ?? []) {
-      const spec = specFor(schema, key)!;
+    for (const [key, at] of keys) {
+      const spec = specFor(schema, key);
+      if (!spec || key === 'enable_plugin') continue; // an inherited [DEFAULT] key this section does not take
       try {
-        out[key] = parseOptionValue(spec, at.value);
+        out[key] = parseOptionValue(spec, at.value, (v) => resolveRelative(spec, v, cwd, (m) => warn(`[${name}] ${key}: ${m}`, at)));
       } catch (err) {
+        if (lenient) continue;
         throw new ConfigError(`bad value for '${key}' in [${name}]: ${messageOf(err)}`, at);
       }
     }
@@ -184,19 +277,38 @@ export function loadConfig(opts: LoadOptions): Config {
   };
 
   const sections: Record<string, Options> = {};
-  for (const [name, schema] of Object.entries(CORE_SECTIONS)) sections[name] = parseSection(name, schema);
+  for (const [name, schema] of Object.entries(CORE_SECTIONS)) {
+    sections[name] = parseSection(name, schema, mergedKeys(name));
+    delete sections[name]!.enable_plugin;
+  }
+  if (enabledBy.get(STORAGE_SECTION) === false) {
+    warn('[storage] is always on: enable_plugin = false is ignored', mainKeys(STORAGE_SECTION).get('enable_plugin') ?? { file: pluginFile.get(STORAGE_SECTION) ?? file });
+  }
 
   const plugins = new Map<string, PluginConfig>();
   for (const [name] of collectors) {
-    const options = parseSection(name, schemaOf(name)!);
-    const present = merged.has(name);
-    const enabled = present && options.enable_plugin !== false;
+    const enabled = enabledBy.get(name) === true;
+    const options = parseSection(name, schemaOf(name)!, mergedKeys(name), !enabled);
     delete options.enable_plugin;
-    plugins.set(name, { name, ...(present ? { file: sectionFile.get(name) } : {}), enabled, options });
+    const from = pluginFile.get(name) ?? (mainSections.has(name) ? file : undefined);
+    plugins.set(name, { name, ...(from ? { file: from } : {}), enabled, options });
   }
 
-  const storageDir = bundled ? userStateDir(env) : resolve(dir, String(sections.storage!.dir));
-  const templateRaw = String(sections[MAIN_SECTION]!.template_dir ?? '').trim();
+  const storageRaw = mergedKeys(STORAGE_SECTION).get('dir');
+  const storageValue = String(sections.storage!.dir);
+  if (!bundled && storageRaw && !isAbsolute(storageValue)) {
+    warn(`[storage] dir '${clip(storageValue)}' is relative: resolved against the config directory ${dir} (the Python tool used the current directory)`, storageRaw);
+  }
+  const storageDir = bundled ? userStateDir(env) : resolve(dir, storageValue);
+
+  const templateRaw = String(sections[MAIN_SECTION]!.template_dir ?? '');
+  let templateDir: string | undefined;
+  if (templateRaw) {
+    templateDir = resolve(dir, templateRaw);
+    if (!isDirectory(templateDir)) {
+      throw new ConfigError(`template_dir ${templateDir}: no such directory`, mainKeys(MAIN_SECTION).get('template_dir') ?? { file });
+    }
+  }
   return {
     file,
     dir,
@@ -204,10 +316,41 @@ export function loadConfig(opts: LoadOptions): Config {
     sections,
     storageDir,
     dbPath: join(storageDir, 'db.sqlite'),
-    ...(templateRaw ? { templateDir: resolve(dir, templateRaw) } : {}),
+    ...(templateDir ? { templateDir } : {}),
     plugins,
     exposedSecrets,
+    warnings,
   };
+}
+
+/** A glob with every glob character of `text` escaped. */
+export function escapeGlob(text: string): string {
+  return text.replace(/[\\?*[{]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Resolve relative values the way the Python tool did: against the current directory. `say`
+ * gets a warning for each, since cron runs from the home directory, not the config's.
+ */
+function resolveRelative(spec: OptionSpec, value: unknown, cwd: string, say: (message: string) => void): unknown {
+  const why = `resolved against the current directory ${cwd} as the Python tool did (cron starts in the home directory: write an absolute path)`;
+  if (spec.resolve === 'path' && typeof value === 'string' && value !== '' && !isAbsolute(value)) {
+    say(`'${clip(value)}' is relative: ${why}`);
+    return resolve(cwd, value);
+  }
+  if ((spec.resolve === 'include' || spec.resolve === 'globs') && Array.isArray(value)) {
+    const base = escapeGlob(cwd === '/' ? '' : cwd);
+    return value.map((p: string) => {
+      const c = p[0];
+      // `**x`, `*x` match absolute paths as they are (and any path, in the Python tool) in an
+      // exclude list; an include starting with them walked the current directory.
+      const relative = c !== undefined && c !== '/' && c !== '[' && c !== '{' && (c !== '*' || spec.resolve === 'include');
+      if (!relative) return p;
+      say(`'${clip(p)}' is relative: ${why}`);
+      return `${base}/${p}`;
+    });
+  }
+  return value;
 }
 
 /** `$XDG_STATE_HOME/syschangemon`, else `~/.local/state/syschangemon`. */
@@ -241,8 +384,8 @@ const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 10
  * Parse a raw config value by its spec. Sizes use binary multiples (`k`, `K`, `KB` and `KiB`
  * all mean 1024 bytes). Throws `Error('expected …')`.
  */
-export function parseOptionValue(spec: OptionSpec, raw: string): unknown {
-  const text = raw.trim();
+export function parseOptionValue(spec: OptionSpec, raw: string, prepare?: (value: unknown) => unknown): unknown {
+  const text = pyStrip(raw);
   let value: unknown;
   switch (spec.type) {
     case 'bool': {
@@ -252,19 +395,15 @@ export function parseOptionValue(spec: OptionSpec, raw: string): unknown {
       else throw new Error(`expected a boolean (true/false, yes/no, on/off, 1/0), got '${clip(text)}'`);
       break;
     }
-    case 'int': {
-      if (!/^[+-]?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-        throw new Error(`expected a whole number, got '${clip(text)}'`);
-      }
-      value = Number(text);
+    case 'int':
+      value = parsePyInt(text);
       break;
-    }
     case 'string':
       value = text;
       break;
     case 'list': {
       const parts = spec.separator === 'commas' ? text.split(/[,\n]/) : text.split('\n');
-      value = parts.map((p) => p.trim()).filter((p) => p !== '');
+      value = parts.map((p) => pyStrip(p)).filter((p) => p !== '');
       break;
     }
     case 'duration':
@@ -276,6 +415,7 @@ export function parseOptionValue(spec: OptionSpec, raw: string): unknown {
     default:
       throw new Error(`expected a known option type, got '${String((spec as OptionSpec).type)}'`);
   }
+  if (prepare) value = prepare(value);
   if (spec.choices) {
     const allowed = spec.choices;
     const bad = (Array.isArray(value) ? (value as string[]) : [String(value)]).find((v) => !allowed.includes(v));
@@ -284,6 +424,18 @@ export function parseOptionValue(spec: OptionSpec, raw: string): unknown {
   const problem = spec.check?.(value);
   if (problem) throw new Error(problem);
   return value;
+}
+
+/**
+ * A whole number as Python's `int()` reads a string: surrounding whitespace, a sign, and
+ * single underscores between digits (`1_000`).
+ */
+export function parsePyInt(text: string): number {
+  const t = pyStrip(text);
+  if (!/^[+-]?[0-9]+(?:_[0-9]+)*$/.test(t)) throw new Error(`expected a whole number, got '${clip(t)}'`);
+  const n = Number(t.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n)) throw new Error(`expected a whole number below 2^53, got '${clip(t)}'`);
+  return n;
 }
 
 function parseDuration(text: string): number {
@@ -329,13 +481,48 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-function readConfigFile(path: string, what: string): { text: string; mode: number } {
+/** Config files are small; anything larger is not one. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Read a config file through one descriptor opened without blocking (a FIFO or a terminal
+ * named by `-c` must not hang the run) that must be a regular file of sane size. With
+ * `skipDirectory`, a directory gives undefined (a directory named `*.conf` in plugins.d).
+ */
+function readConfigFile(path: string, what: string, skipDirectory = false): { text: string; mode: number } | undefined {
+  let fd: number;
   try {
-    const text = readFileSync(path, 'utf8');
-    return { text, mode: statSync(path).mode };
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
+    if (skipDirectory && (err as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
     throw new ConfigError(`cannot read ${what} ${path}: ${errnoText(err)}`);
   }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) {
+      if (skipDirectory) return undefined;
+      throw new ConfigError(`cannot read ${what} ${path}: is a directory`);
+    }
+    if (!st.isFile()) throw new ConfigError(`cannot read ${what} ${path}: not a regular file (${fileKind(st)})`);
+    if (st.size > MAX_CONFIG_BYTES) throw new ConfigError(`cannot read ${what} ${path}: larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(fd);
+    } catch (err) {
+      throw new ConfigError(`cannot read ${what} ${path}: ${errnoText(err)}`);
+    }
+    return { text: decodeConfig(bytes, path), mode: st.mode };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fileKind(st: import('node:fs').Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a file';
 }
 
 function errnoText(err: unknown): string {
@@ -364,13 +551,6 @@ function isDirectory(path: string): boolean {
   }
 }
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function clip(text: string): string {
   const one = text.replace(/\s*\n\s*/g, ' ');

@@ -94,11 +94,23 @@ test('errors name file:line and what was expected', () => {
     errorOf(() => parseIni('[a]\nKey = 1\n\nkey = 2\n', 'x.conf')).message,
     "x.conf:4: duplicate key 'key' in [a] (first at line 2)",
   );
+  assert.equal(errorOf(() => parseIni('[]\n', 'x.conf')).message, "x.conf:1: expected a [section] header before '[]'");
   assert.equal(
-    errorOf(() => parseIni('[a] trailing\n', 'x.conf')).message,
-    "x.conf:1: expected a section header '[name]', got '[a] trailing'",
+    errorOf(() => parseIni('[DEFAULT]\nk = 1\n[a]\n[DEFAULT]\nK = 2\n', 'x.conf')).message,
+    "x.conf:5: duplicate key 'k' in [DEFAULT] (first at line 2)",
   );
-  assert.equal(errorOf(() => parseIni('[]\n', 'x.conf')).message, "x.conf:1: expected a section header '[name]', got '[]'");
+});
+
+test('as configparser: header with trailing text, names between the first [ and the last ], [DEFAULT] apart', () => {
+  const ini = parseIni('[file]  # files to watch\nk = 1\n[ spaced ]\n[a]b]\n[DEFAULT]\nd = 1\n[x]\n[DEFAULT]\ne = 2\n', 'p.conf');
+  assert.deepEqual(flat(ini), { file: { k: '1' }, ' spaced ': {}, 'a]b': {}, x: {} });
+  assert.deepEqual(ini.defaults?.entries.map((e) => [e.key, e.value, e.line]), [['d', '1', 6], ['e', '2', 9]]);
+  assert.equal(ini.defaults?.line, 5);
+});
+
+test('whitespace is Python\'s: U+001C..U+001F and U+0085 are spaces, U+FEFF inside a line is not', () => {
+  const ini = parseIni('[s]\nk = \u001fv\u0085\nz = \uFEFFw\n', 's.conf');
+  assert.deepEqual(flat(ini).s, { k: 'v', z: '\uFEFFw' });
 });
 
 test('the Python tool\'s files parse unchanged', () => {

@@ -12,7 +12,7 @@ export const CORE_SECTIONS: Record<string, OptionSchema> = {
     plugin_dir: { type: 'string', default: '', description: 'Accepted for compatibility; external plugins are not loaded.' },
     plugin_config_dir: { type: 'string', default: 'plugins.d', description: 'Directory of the collectors\' config files, relative to this file.' },
     template_dir: { type: 'string', default: '', description: 'Directory whose templates override the bundled ones by name.' },
-    session_keep: { type: 'int', default: 24, description: 'Sessions kept by cleanup (at least 2).', check: (v) => ((v as number) >= 2 ? undefined : 'expected a number of at least 2') },
+    session_keep: { type: 'int', default: 24, description: 'Sessions kept by cleanup (at least 1; diff needs 2).', check: (v) => ((v as number) >= 1 ? undefined : 'expected a number of at least 1') },
     report_keep: { type: 'int', default: 24, description: 'Reports kept by cleanup (at least 1).', check: (v) => ((v as number) >= 1 ? undefined : 'expected a number of at least 1') },
     mail_handler: { type: 'string', default: 'smtp', choices: ['smtp', 'sendmail'], description: 'How reports are mailed.' },
     max_changes: { type: 'int', default: 500, description: 'Changes shown in full in a mailed report; the rest are counted.' },
@@ -20,7 +20,7 @@ export const CORE_SECTIONS: Record<string, OptionSchema> = {
   },
   storage: {
     enable_plugin: { type: 'bool', default: true, description: 'Accepted for compatibility (storage is always on).' },
-    dir: { type: 'string', default: '/var/lib/syschangemon/storage', description: 'Directory of db.sqlite (mode 0700).' },
+    dir: { type: 'string', default: '/var/lib/syschangemon/storage', description: 'Directory of db.sqlite (mode 0700).', check: (v) => (v === '' ? 'expected a directory, got an empty value' : undefined) },
   },
   'mail.smtp': {
     to_addr: { type: 'string', default: '', description: 'Recipients, comma separated.' },
@@ -30,7 +30,7 @@ export const CORE_SECTIONS: Record<string, OptionSchema> = {
     subject: { type: 'string', default: '', description: 'Subject: a template with {{ hostname }} and report fields such as {{ summary.changed }}; empty: templates/subject.txt.njk.' },
     subject_prefix: { type: 'string', default: '', description: 'Prefix prepended to the subject.' },
     host: { type: 'string', default: 'localhost', description: 'SMTP server.' },
-    port: { type: 'int', default: 25, description: 'SMTP port.' },
+    port: { type: 'int', default: 25, description: 'SMTP port.', check: (v) => ((v as number) >= 1 && (v as number) <= 65535 ? undefined : 'expected a port from 1 to 65535') },
     timeout: { type: 'duration', default: 30, description: 'SMTP timeout.' },
     ssl: { type: 'bool', default: false, description: 'Implicit TLS (usually port 465).' },
     tls: { type: 'bool', default: false, description: 'Require STARTTLS.' },

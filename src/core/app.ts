@@ -72,6 +72,7 @@ export class App {
     const debug = args.debug === true || this.cfg.sections.syschangemon?.debug === true;
     if (debug) this.args.debug = true;
     this.log = parts.logger?.(this.cfg, this.args) ?? stderrLogger(debug ? 'debug' : args.quiet ? 'error' : 'warn');
+    for (const w of this.cfg.warnings) this.log.warn(w);
     for (const f of this.cfg.exposedSecrets) {
       this.log.warn(`${f} holds an SMTP password and is readable by other users: chmod 600 ${f}`);
     }

@@ -112,19 +112,21 @@ test('a database of schema version 1 is migrated by the next run: its sessions k
 });
 
 const CASES: [string, string, string, RegExp][] = [
-  ['unknown section', 'file', '[file]\ninclude =\n  /tmp/x/**\n[fiel]\nx = 1\n', /file\.conf:4: unknown section \[fiel\]/],
-  ['unknown key', 'file', '[file]\ninclude =\n  /tmp/x/**\nexclud = /a\n', /file\.conf:4: unknown key 'exclud' in \[file\].*did you mean 'exclude'/],
-  ['bad number', 'command', '[command]\ntimeout = soon\n', /command\.conf:2: bad value for 'timeout'/],
-  ['bad glob', 'file', '[file]\ninclude =\n  /tmp/[abc/**\n', /file\.conf:\d+: .*glob/],
-  ['bad bool', 'conffile', '[conffile]\nenable_plugin = perhaps\n', /conffile\.conf:2: bad value for 'enable_plugin'/],
+  ['unknown collector', 'file', '[fiel]\nenable_plugin = true\ninclude =\n  /tmp/x/**\n', /file\.conf:1: unknown collector \[fiel\].*did you mean 'file'/],
+  ['unknown key', 'file', '[file]\nenable_plugin = true\ninclude =\n  /tmp/x/**\nexclud = /a\n', /file\.conf:5: unknown key 'exclud' in \[file\].*did you mean 'exclude'/],
+  ['bad number', 'command', '[command]\nenable_plugin = true\ntimeout = soon\n', /command\.conf:3: bad value for 'timeout'/],
+  ['bad glob', 'file', '[file]\nenable_plugin = true\ninclude =\n  /tmp/[abc/**\n', /file\.conf:\d+: .*glob/],
+  ['bad size', 'conffile', '[conffile]\nenable_plugin = true\nsize_limit = lots\n', /conffile\.conf:3: bad value for 'size_limit'/],
   ['line outside a section', 'wtmp', 'wtmp_path = /var/log/wtmp\n', /wtmp\.conf:1:/],
+  ['invalid UTF-8', 'command', '[command]\nenable_plugin = true\ncommand.x = echo \xe9t\xe9\n', /command\.conf:3: invalid UTF-8/],
 ];
 
 for (const [name, plugin, text, expected] of CASES) {
   test(`config error exits 2 with file:line and writes nothing: ${name}`, () => {
     const sb = sandbox();
     try {
-      sb.writePlugin(plugin, text);
+      if (/[\x80-\xff]/.test(text)) fs.writeFileSync(path.join(sb.etc, 'plugins.d', `${plugin}.conf`), Buffer.from(text, 'latin1'));
+      else sb.writePlugin(plugin, text);
       const r = sb.run('run');
       assert.equal(r.code, 2, r.stderr);
       assert.ok(oneLine(r.stderr), r.stderr);
@@ -139,7 +141,7 @@ for (const [name, plugin, text, expected] of CASES) {
 test('an include whose directory does not exist is not a failure', () => {
   const sb = sandbox();
   try {
-    sb.writePlugin('file', `[file]\ninclude =\n  ${sb.tree}/missing/**\n  ${sb.tree}/**\n`);
+    sb.writePlugin('file', `[file]\nenable_plugin = true\ninclude =\n  ${sb.tree}/missing/**\n  ${sb.tree}/**\n`);
     fs.writeFileSync(path.join(sb.tree, 'a'), 'a\n');
     const r = sb.run('run');
     assert.equal(r.code, 0, r.stderr);

@@ -122,7 +122,7 @@ test('100k entries in one directory', () => {
     const dir = path.join(sb.tree, 'many');
     fs.mkdirSync(dir);
     for (let i = 0; i < 100_000; i++) fs.closeSync(fs.openSync(path.join(dir, `e${i}`), 'w'));
-    sb.writePlugin('file', `[file]\ninclude =\n  ${sb.tree}/**\nassume_nochange = mtime, ctime, size\n`);
+    sb.writePlugin('file', `[file]\nenable_plugin = true\ninclude =\n  ${sb.tree}/**\nassume_nochange = mtime, ctime, size\n`);
     const r = sb.run('collect');
     assert.equal(r.code, 0, r.stderr);
     const s = sb.json('list-sessions', '--format', 'json');
@@ -135,7 +135,7 @@ test('100k entries in one directory', () => {
 test('/proc and /sys are never descended into, even when an include names them', () => {
   const sb = sandbox({ file: '' });
   try {
-    sb.writePlugin('file', `[file]\ninclude =\n  /proc/**\n  /sys/**\n  ${sb.tree}/**\n`);
+    sb.writePlugin('file', `[file]\nenable_plugin = true\ninclude =\n  /proc/**\n  /sys/**\n  ${sb.tree}/**\n`);
     fs.writeFileSync(path.join(sb.tree, 'a'), 'a\n');
     const r = spawnSync(process.execPath, [CLI, '-c', path.join(sb.etc, 'syschangemon.conf'), 'collect'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
@@ -170,7 +170,7 @@ test('a bind-mounted or /proc-like tree is excluded by default', (t) => {
     }
     // The positive control: a file on an ordinary (tmpfs) mount below the tree is recorded.
     fs.writeFileSync(path.join(sb.tree, 'tmp', 'kept'), 'kept\n');
-    sb.writePlugin('file', `[file]\ninclude =\n  ${sb.tree}/**\n`);
+    sb.writePlugin('file', `[file]\nenable_plugin = true\ninclude =\n  ${sb.tree}/**\n`);
     const r = spawnSync(process.execPath, [CLI, '-c', path.join(sb.etc, 'syschangemon.conf'), 'collect'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
     const keys = (sb.json('export', '--format', 'json').items as { key: string }[]).map((i) => i.key);

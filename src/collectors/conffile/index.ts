@@ -17,7 +17,7 @@ const REPLACED = 'replaced while reading';
 
 export const CONFFILE_OPTIONS: OptionSchema = {
   size_limit: { type: 'size', default: 100000, description: 'Largest file whose text is stored, in bytes; larger ones keep only the hash.' },
-  exclude: { type: 'list', default: [], description: 'Globs of files never stored at all (no conffile item).', check: checkGlob },
+  exclude: { type: 'list', default: [], description: 'Globs of files never stored at all (no conffile item).', check: checkGlob, resolve: 'globs' },
 };
 
 /**

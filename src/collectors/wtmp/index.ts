@@ -15,8 +15,8 @@ import { enrichLogins, loginOf } from './logins.js';
 import { isoMicros, isoToMicros } from './time.js';
 
 export const WTMP_OPTIONS: OptionSchema = {
-  wtmp_path: { type: 'string', default: '/var/log/wtmp', description: 'The wtmp file (glibc utmp records).', check: absolutePath },
-  wtmpdb_path: { type: 'string', default: '/var/lib/wtmpdb/wtmp.db', description: 'The wtmpdb SQLite database, read when it exists.', check: absolutePath },
+  wtmp_path: { type: 'string', default: '/var/log/wtmp', description: 'The wtmp file (glibc utmp records).', check: absolutePath, resolve: 'path' },
+  wtmpdb_path: { type: 'string', default: '/var/lib/wtmpdb/wtmp.db', description: 'The wtmpdb SQLite database, read when it exists.', check: absolutePath, resolve: 'path' },
   rotated: { type: 'bool', default: true, description: 'Also read `<wtmp_path>.1`, the file logrotate moved away last.' },
   max_age: {
     type: 'duration', default: 31 * 86400, description: 'Sessions that logged in longer ago than this are not stored (open ones are).',
