@@ -92,6 +92,8 @@ export interface OptionSpec {
    * `globs` a glob list matched against walked paths (patterns starting with `*` stay as they are).
    */
   resolve?: 'path' | 'include' | 'globs';
+  /** One-line warnings about a valid value (e.g. a glob read as the Python tool read it). */
+  warnings?: (value: unknown) => string[];
 }
 
 export type OptionSchema = Record<string, OptionSpec>;

@@ -268,6 +268,7 @@ export function loadConfig(opts: LoadOptions): Config {
       if (!spec || key === 'enable_plugin') continue; // an inherited [DEFAULT] key this section does not take
       try {
         out[key] = parseOptionValue(spec, at.value, (v) => resolveRelative(spec, v, cwd, (m) => warn(`[${name}] ${key}: ${m}`, at)));
+        if (!lenient) for (const m of spec.warnings?.(out[key]) ?? []) warn(`[${name}] ${key}: ${m}`, at);
       } catch (err) {
         if (lenient) continue;
         throw new ConfigError(`bad value for '${key}' in [${name}]: ${messageOf(err)}`, at);

@@ -1,247 +1,215 @@
 /**
- * Globs with the Python tool's semantics (not fast-glob's): `?` one character except `/`,
- * `*` any run of characters except `/`, `**` any run including `/` (it may stand inside a
- * segment: `/lib/**.so`, `**~`, `/opt/**conf**`), `\` escapes, `[...]` a class (`!` or `^`
- * negates, `a-z` ranges; never matches `/`), `{a,b}` alternation (nestable). Dotfiles match
- * like anything else. Paths are matched as strings (file names decoded as UTF-8, invalid
- * bytes as U+FFFD).
+ * Globs as the Python tool read them (globre, `EXACT`): each glob becomes a Python regular
+ * expression, which {@link PyRegex} matches in linear time.
+ *
+ * - `?` one character except `/`; `*` any run of characters except `/`; `**` any run
+ *   including `/` (also inside a name: `/lib/**.so`, `**~`).
+ * - `\` makes the next character literal.
+ * - `[...]` is passed to the regular expression as a character class: `[0-9A-F]`, `[^abc]`
+ *   negates (`[!abc]` is the class of `!`, `a`, `b`, `c`, as in the Python tool), and a class
+ *   may match `/`.
+ * - `{...}` inlines a regular expression: `foo-{\\D{2,4\}}.txt` (inside the braces `\` makes
+ *   the next character literal for the glob, so a regex escape is written `\\` and a `}` of
+ *   the regex `\}`). There is no `{a,b}` alternation: `{(a|b)}` chooses; a comma is literal.
+ * - Dotfiles match like anything else; paths are matched as strings (file names decoded as
+ *   UTF-8, invalid bytes as U+FFFD).
+ *
+ * The whole glob is anchored at the start and, unless the regex text ends with `$` already,
+ * at the end, exactly as globre builds it; so a `|` outside parentheses in `{...}` splits the
+ * whole glob, and an alternative without the final `$` matches every path it starts. Those
+ * surprises are kept (they are what the Python tool did) and reported as warnings.
+ *
+ * One deliberate difference: `**` also matches a newline in a name (Python's `.` does not,
+ * which let a file named with a newline hide from `/etc/**`).
  */
+import { compilePyRegex, compilePyRegexUnion, RegexError, type PyRegex } from './pyregex.js';
 
 /** A compiled pattern. */
 export interface Glob {
   readonly pattern: string;
-  /** Whether the whole path matches. */
+  /** The Python regular expression the glob stands for. */
+  readonly regex: string;
+  /** Whether the whole path matches (`re.match` of {@link regex}). */
   test(path: string): boolean;
   /** The longest literal directory prefix (`/etc` for `/etc/*`, `/` for `**.bak`). */
   readonly base: string;
   /**
-   * Where a walk must start to find every match: one per brace alternative, the literal
-   * directory prefix, or the path itself when the alternative has no wildcard at all.
+   * Where a walk must start to find every match: the literal directory prefix, or the path
+   * itself when the glob has no wildcard at all.
    */
   readonly roots: readonly string[];
   /** False when no path strictly below `dir` can match (lets a walk prune `dir`). */
   mayMatchBelow(dir: string): boolean;
+  /** Readings a Python-tool user may not expect, one line each. */
+  readonly warnings: readonly string[];
 }
-
-type Tok =
-  | { t: 'lit'; c: string }
-  | { t: 'q' }
-  | { t: 'star' }
-  | { t: 'globstar' }
-  | { t: 'class'; neg: boolean; src: string }
-  | { t: 'alt'; alts: Tok[][] };
-
-const MAX_EXPANSIONS = 256;
 
 function bad(pattern: string, why: string): Error {
   return new Error(`bad glob "${pattern}": ${why}`);
 }
 
-function escapeChar(c: string): string {
-  return /[A-Za-z0-9_]/.test(c) ? c : `\\u{${c.codePointAt(0)!.toString(16)}}`;
-}
+type Token = { t: 'lit' | 'single' | 'multiple' | 'any' | 'range' | 'regex'; v: string };
 
-/** Parse into tokens; `depth` > 0 inside braces, where `,` and `}` end a branch. */
-function parse(pattern: string): Tok[] {
+/** globre's tokenizer: literals (escapes resolved), `?`, `*`, `**`, `[...]` and `{...}`. */
+function tokenize(pattern: string): Token[] {
   const chars = Array.from(pattern);
+  const out: Token[] = [];
+  let lit = '';
   let i = 0;
-  const seq = (depth: number): Tok[] => {
-    const out: Tok[] = [];
-    while (i < chars.length) {
-      const c = chars[i]!;
-      if (depth > 0 && (c === ',' || c === '}')) return out;
-      i++;
-      if (c === '\\') {
-        if (i >= chars.length) throw bad(pattern, 'trailing backslash');
-        out.push({ t: 'lit', c: chars[i++]! });
-      } else if (c === '?') out.push({ t: 'q' });
-      else if (c === '*') {
-        if (chars[i] === '*') {
-          while (chars[i] === '*') i++;
-          out.push({ t: 'globstar' });
-        } else out.push({ t: 'star' });
-      } else if (c === '[') out.push(parseClass(pattern, chars, () => i, (v) => (i = v)));
-      else if (c === '{') {
-        const alts: Tok[][] = [];
-        for (;;) {
-          alts.push(seq(depth + 1));
-          if (i >= chars.length) throw bad(pattern, "unclosed '{'");
-          const end = chars[i++]!;
-          if (end === '}') break;
-        }
-        out.push({ t: 'alt', alts });
-      } else out.push({ t: 'lit', c });
-    }
-    return out;
+  const flush = () => {
+    if (lit !== '') out.push({ t: 'lit', v: lit });
+    lit = '';
   };
-  const toks = seq(0);
-  if (i < chars.length) throw bad(pattern, `unexpected '${chars[i]}'`);
-  return toks;
-}
-
-function parseClass(pattern: string, chars: string[], get: () => number, set: (v: number) => void): Tok {
-  let i = get();
-  let neg = false;
-  if (chars[i] === '!' || chars[i] === '^') {
-    neg = true;
-    i++;
-  }
-  let src = '';
-  let first = true;
-  for (;;) {
-    if (i >= chars.length) throw bad(pattern, "unclosed '['");
-    let c = chars[i++]!;
-    if (c === ']' && !first) break;
-    first = false;
-    if (c === '\\') {
-      if (i >= chars.length) throw bad(pattern, "unclosed '['");
-      c = chars[i++]!;
-    }
-    if (chars[i] === '-' && i + 1 < chars.length && chars[i + 1] !== ']') {
-      let hi = chars[i + 1]!;
-      i += 2;
-      if (hi === '\\') {
-        if (i >= chars.length) throw bad(pattern, "unclosed '['");
-        hi = chars[i++]!;
+  const scan = (close: string, open: string): string => {
+    let v = '';
+    while (i < chars.length) {
+      const c = chars[i++]!;
+      if (c === '\\') {
+        if (i >= chars.length) throw bad(pattern, 'dangling backslash');
+        v += chars[i++]!;
+        continue;
       }
-      if (hi.codePointAt(0)! < c.codePointAt(0)!) throw bad(pattern, `bad range '${c}-${hi}'`);
-      src += `${escapeChar(c)}-${escapeChar(hi)}`;
-    } else src += escapeChar(c);
+      if (c === close) return v;
+      v += c;
+    }
+    throw bad(pattern, `no closing '${close}' for '${open}'`);
+  };
+  while (i < chars.length) {
+    const c = chars[i]!;
+    if (c === '\\') {
+      i++;
+      if (i >= chars.length) throw bad(pattern, 'dangling backslash');
+      lit += chars[i++]!;
+      continue;
+    }
+    if (!'?*[{'.includes(c)) {
+      lit += c;
+      i++;
+      continue;
+    }
+    flush();
+    i++;
+    if (c === '?') out.push({ t: 'single', v: '?' });
+    else if (c === '*') {
+      if (chars[i] === '*') {
+        i++;
+        out.push({ t: 'any', v: '**' });
+      } else out.push({ t: 'multiple', v: '*' });
+    } else {
+      const v = scan(c === '[' ? ']' : '}', c);
+      if (v !== '') out.push({ t: c === '[' ? 'range' : 'regex', v });
+    }
   }
-  set(i);
-  return { t: 'class', neg, src };
+  flush();
+  return out;
 }
 
-function toRegex(toks: Tok[]): string {
+/** What Python 3.7+'s `re.escape` escapes. */
+const RE_SPECIAL = new Set(Array.from('()[]{}?*+-|^$\\.&~# \t\n\r\v\f'));
+
+function reEscape(text: string): string {
   let out = '';
-  for (const k of toks) {
-    switch (k.t) {
-      case 'lit': out += escapeChar(k.c); break;
-      case 'q': out += '[^/]'; break;
-      case 'star': out += '[^/]*'; break;
-      case 'globstar': out += '.*'; break;
-      case 'class': out += k.neg ? `(?![/])[^${k.src}]` : `(?![/])[${k.src}]`; break;
-      case 'alt': out += `(?:${k.alts.map(toRegex).join('|')})`; break;
+  for (const c of text) out += RE_SPECIAL.has(c) ? `\\${c}` : c;
+  return out;
+}
+
+/** The Python regular expression globre builds for a glob (with `**` matching newlines too). */
+export function globToRegex(pattern: string): string {
+  let expr = '';
+  for (const tok of tokenize(pattern)) {
+    switch (tok.t) {
+      case 'lit': expr += reEscape(tok.v); break;
+      case 'single': expr += '[^/]'; break;
+      case 'multiple': expr += '[^/]*?'; break;
+      case 'any': expr += '[\\s\\S]*?'; break;
+      case 'range': expr += `[${tok.v}]`; break;
+      case 'regex': expr += tok.v; break;
     }
+  }
+  if (!expr.startsWith('^')) expr = `^${expr}`;
+  if (!expr.endsWith('$')) expr += '$';
+  return expr;
+}
+
+/** True when `regex` has a `|` outside every group and class. */
+function topLevelBar(regex: string): boolean {
+  let depth = 0;
+  let inClass = false;
+  const chars = Array.from(regex);
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      if (chars[i + 1] === '^') i++;
+      if (chars[i + 1] === ']') i++;
+    } else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return true;
+  }
+  return false;
+}
+
+function warningsOf(pattern: string, regex: string): string[] {
+  const out: string[] = [];
+  let toks: Token[] = [];
+  try {
+    toks = tokenize(pattern);
+  } catch {
+    return out;
+  }
+  for (const tok of toks) {
+    if (tok.t === 'regex' && tok.v.replace(/\{\d*,\d*\}/g, '').includes(',')) {
+      out.push(`glob "${pattern}": {${tok.v}} is a regular expression as in the Python tool, so its comma is literal; write {(a|b)} for alternatives`);
+    }
+    if (tok.t === 'range' && tok.v.startsWith('!')) {
+      out.push(`glob "${pattern}": [${tok.v}] includes '!' as in the Python tool; write [^${tok.v.slice(1)}] to negate`);
+    }
+  }
+  if (topLevelBar(regex)) {
+    out.push(`glob "${pattern}": a '|' outside parentheses in {...} splits the whole glob, as in the Python tool (${regex}); write {(a|b)} to choose between a and b`);
   }
   return out;
 }
 
-/** Brace-free alternatives, or undefined when there would be too many. */
-function expand(toks: Tok[]): Tok[][] | undefined {
-  let acc: Tok[][] = [[]];
-  for (const k of toks) {
-    if (k.t !== 'alt') {
-      for (const a of acc) a.push(k);
-      continue;
-    }
-    const options: Tok[][] = [];
-    for (const alt of k.alts) {
-      const sub = expand(alt);
-      if (!sub) return undefined;
-      options.push(...sub);
-    }
-    const next: Tok[][] = [];
-    for (const a of acc) for (const o of options) next.push([...a, ...o]);
-    if (next.length > MAX_EXPANSIONS) return undefined;
-    acc = next;
-  }
-  return acc;
-}
-
-/** Split brace-free tokens on literal `/`. */
-function segments(toks: Tok[]): Tok[][] {
-  const segs: Tok[][] = [[]];
-  for (const k of toks) {
-    if (k.t === 'lit' && k.c === '/') segs.push([]);
-    else segs[segs.length - 1]!.push(k);
-  }
-  return segs;
-}
-
-const isLiteral = (seg: Tok[]) => seg.every((k) => k.t === 'lit');
-const litText = (seg: Tok[]) => seg.map((k) => (k as { c: string }).c).join('');
-
-function joinSegs(segs: string[]): string {
-  const p = segs.join('/');
-  return p === '' ? '/' : p;
-}
-
-interface SegMatcher {
-  /** Regex for a whole segment, or for the prefix before a `**` (then `open`). */
-  re: RegExp;
-  open: boolean;
-}
-
-/** Literal walk root of one brace-free alternative. */
-function rootOf(segs: Tok[][]): string {
-  if (segs.every(isLiteral)) {
-    const p = segs.map(litText).join('/');
-    return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p || '/';
-  }
-  const lit: string[] = [];
-  for (let i = 0; i < segs.length - 1 && isLiteral(segs[i]!); i++) lit.push(litText(segs[i]!));
-  if (lit.length === 0 || lit[0] !== '') return '/';
-  return joinSegs(lit);
-}
-
-function commonDir(paths: string[]): string {
-  const split = paths.map((p) => (p === '/' ? [''] : p.split('/')));
-  const out: string[] = [];
-  for (let i = 0; ; i++) {
-    const s = split[0]![i];
-    if (s === undefined || split.some((q) => q[i] !== s)) break;
-    out.push(s);
-  }
-  return out.length === 0 || out[0] !== '' ? '/' : joinSegs(out);
+function dirOf(prefix: string): string {
+  const slash = prefix.lastIndexOf('/');
+  if (!prefix.startsWith('/') || slash <= 0) return '/';
+  return prefix.slice(0, slash);
 }
 
 /** Compile a pattern; throws `Error('bad glob "…": …')` when it is malformed. */
 export function compileGlob(pattern: string): Glob {
-  const toks = parse(pattern);
-  const re = new RegExp(`^${toRegex(toks)}$`, 'su');
-  const alts = expand(toks);
-  const altSegs = alts?.map(segments);
-  const roots = altSegs ? [...new Set(altSegs.map(rootOf))] : ['/'];
-  const dirBases = altSegs
-    ? altSegs.map((segs) => {
-        const lit: string[] = [];
-        for (let i = 0; i < segs.length - 1 && isLiteral(segs[i]!); i++) lit.push(litText(segs[i]!));
-        return lit.length === 0 || lit[0] !== '' ? '/' : joinSegs(lit);
-      })
-    : ['/'];
-  const base = commonDir(dirBases);
-  const matchers: SegMatcher[][] | undefined = altSegs?.map((segs) => {
-    const ms: SegMatcher[] = [];
-    for (const seg of segs) {
-      const g = seg.findIndex((k) => k.t === 'globstar');
-      if (g >= 0) {
-        ms.push({ re: new RegExp(`^${toRegex(seg.slice(0, g))}`, 'su'), open: true });
-        break;
-      }
-      ms.push({ re: new RegExp(`^${toRegex(seg)}$`, 'su'), open: false });
-    }
-    return ms;
-  });
+  if (pattern.includes('\0')) throw bad(pattern.replace(/\0/g, '\\0'), 'a NUL byte cannot be in a path');
+  const regex = globToRegex(pattern);
+  let re: PyRegex;
+  try {
+    re = compilePyRegex(regex);
+  } catch (err) {
+    if (err instanceof RegexError) throw bad(pattern, `bad regular expression ${regex}: ${err.message}`);
+    throw err;
+  }
+  const { prefix, exact } = re.literalPrefix();
+  const base = dirOf(prefix);
+  let root = base;
+  if (exact && prefix.startsWith('/')) root = prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   return {
     pattern,
+    regex,
     test: (path) => re.test(path),
     base,
-    roots,
+    roots: [root],
     mayMatchBelow(dir: string): boolean {
-      if (!matchers) return true;
-      const parts = dir === '/' ? [''] : (dir.endsWith('/') ? dir.slice(0, -1) : dir).split('/');
-      return matchers.some((ms) => {
-        for (let i = 0; i < parts.length; i++) {
-          const m = ms[i];
-          if (!m) return false;
-          if (m.open) return m.re.test(parts[i]!);
-          if (!m.re.test(parts[i]!)) return false;
-        }
-        // A path below has at least one more segment than dir.
-        return ms.length > parts.length || ms[ms.length - 1]!.open;
-      });
+      return re.mayMatchAfter(dir.endsWith('/') ? dir : `${dir}/`);
     },
+    warnings: warningsOf(pattern, regex),
   };
 }
 
@@ -259,21 +227,39 @@ export function checkGlob(value: unknown): string | undefined {
   return undefined;
 }
 
+/** For `OptionSpec.warnings`: the warnings of a list of patterns. */
+export function globWarnings(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  const out: string[] = [];
+  for (const p of list) {
+    if (typeof p !== 'string') continue;
+    try {
+      out.push(...compileGlob(p).warnings);
+    } catch {
+      // checkGlob reports it.
+    }
+  }
+  return out;
+}
+
 /** Several patterns; a path matches when any does. */
 export class GlobSet {
   readonly globs: readonly Glob[];
+  /** All patterns in one automaton: one pass per path, however many patterns. */
+  private readonly union?: PyRegex;
   constructor(patterns: readonly string[]) {
     this.globs = patterns.map(compileGlob);
+    if (this.globs.length > 1) this.union = compilePyRegexUnion(this.globs.map((g) => g.regex));
   }
   get empty(): boolean {
     return this.globs.length === 0;
   }
   test(path: string): boolean {
-    for (const g of this.globs) if (g.test(path)) return true;
-    return false;
+    if (this.union) return this.union.test(path);
+    return this.globs.length === 1 && this.globs[0]!.test(path);
   }
   mayMatchBelow(dir: string): boolean {
-    for (const g of this.globs) if (g.mayMatchBelow(dir)) return true;
-    return false;
+    if (this.union) return this.union.mayMatchAfter(dir.endsWith('/') ? dir : `${dir}/`);
+    return this.globs.length === 1 && this.globs[0]!.mayMatchBelow(dir);
   }
 }

@@ -6,7 +6,7 @@ import { readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { CollectContext, Collector, Item, OptionSchema, Options } from '../../types.js';
 import { ConfigError } from '../../errors.js';
-import { GlobSet, checkGlob } from '../../core/glob.js';
+import { GlobSet, checkGlob, globWarnings } from '../../core/glob.js';
 import { fileKey, keyPath } from '../../keys.js';
 import { errText, optionValues } from '../common/index.js';
 import { BUILTIN_SECRET_PATHS, classify, type Stored } from './classify.js';
@@ -17,7 +17,7 @@ const REPLACED = 'replaced while reading';
 
 export const CONFFILE_OPTIONS: OptionSchema = {
   size_limit: { type: 'size', default: 100000, description: 'Largest file whose text is stored, in bytes; larger ones keep only the hash.' },
-  exclude: { type: 'list', default: [], description: 'Globs of files never stored at all (no conffile item).', check: checkGlob, resolve: 'globs' },
+  exclude: { type: 'list', default: [], description: 'Globs of files never stored at all (no conffile item).', check: checkGlob, warnings: globWarnings, resolve: 'globs' },
 };
 
 /**

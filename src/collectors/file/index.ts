@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Attributes, CollectContext, Collector, OptionSchema, Options } from '../../types.js';
 import { ConfigError } from '../../errors.js';
-import { GlobSet, checkGlob } from '../../core/glob.js';
+import { GlobSet, checkGlob, globWarnings } from '../../core/glob.js';
 import { fileKey } from '../../keys.js';
 import { optionValues } from '../common/index.js';
 import { parseIdFile, statAttributes, withSha256, type IdNames } from './attrs.js';
@@ -24,13 +24,13 @@ export const DEFAULT_SKIP_FSTYPES = [
 const NOCHANGE_ATTRS = ['mtime', 'ctime', 'size', 'inode'] as const;
 
 export const FILE_OPTIONS: OptionSchema = {
-  include: { type: 'list', default: [], description: 'Globs of paths to record (one per line).', check: checkGlob, resolve: 'include' },
-  exclude: { type: 'list', default: [], description: 'Globs of paths to skip; an excluded directory is not descended into.', check: checkGlob, resolve: 'globs' },
+  include: { type: 'list', default: [], description: 'Globs of paths to record (one per line).', check: checkGlob, warnings: globWarnings, resolve: 'include' },
+  exclude: { type: 'list', default: [], description: 'Globs of paths to skip; an excluded directory is not descended into.', check: checkGlob, warnings: globWarnings, resolve: 'globs' },
   assume_nochange: {
     type: 'list', separator: 'commas', default: [], choices: NOCHANGE_ATTRS,
     description: 'When all these attributes equal the previous run\'s, reuse the previous sha256 instead of reading the file.',
   },
-  assume_change: { type: 'list', default: [], description: 'Globs of files always re-hashed, whatever assume_nochange says.', check: checkGlob, resolve: 'globs' },
+  assume_change: { type: 'list', default: [], description: 'Globs of files always re-hashed, whatever assume_nochange says.', check: checkGlob, warnings: globWarnings, resolve: 'globs' },
   hash_workers: {
     type: 'int', default: Math.min(2, availableParallelism()), description: 'Worker threads hashing files (default: min(2, CPUs)).',
     check: (v) => (typeof v === 'number' && v >= 1 && v <= 64 ? undefined : 'expected a number from 1 to 64'),
