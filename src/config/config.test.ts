@@ -261,6 +261,8 @@ test('plugins.d: a core section is not read from there; an unknown enabled colle
     configError(() => load(unknown)),
     `${unknown}/plugins.d/file.conf:3: unknown collector [fiel]; expected one of: file, conffile, command, sysinfo, wtmp; did you mean 'file'?`,
   );
+  const storage = tree({ 'syschangemon.conf': MAIN, 'plugins.d/storage.conf': '[storage]\ndir = /srv/state\n' });
+  assert.equal(load(storage).storageDir, '/srv/state', '[storage] counts without enable_plugin');
   const off = tree({ 'syschangemon.conf': MAIN, 'plugins.d/old.conf': '[oldthing]\nenable_plugin = false\n' });
   assert.deepEqual(load(off).warnings, [], 'a disabled unknown plugin is ignored');
 });

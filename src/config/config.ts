@@ -221,7 +221,9 @@ export function loadConfig(opts: LoadOptions): Config {
       if (s.entries.length) warn(`[${s.name}] is ignored: only the first section of a plugin config counts (as in the Python tool)`, { file: path, line: s.line });
     }
     const keys = new Map([...toMap(ini.defaults, path, true), ...toMap(first, path)]);
-    const flag = keys.get('enable_plugin');
+    const flag = keys.get('enable_plugin') ?? (first.name === STORAGE_SECTION ? { value: 'true', file: path, line: first.line } : undefined);
+    // [storage] needs no enable_plugin: the Python tool could not run without it, and its dir
+    // must never silently fall back to the default.
     if (!flag) {
       warn(`[${first.name}] has no enable_plugin, so this file is ignored (as in the Python tool); add 'enable_plugin = true' to use it`, { file: path, line: first.line });
       continue;
