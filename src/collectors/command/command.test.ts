@@ -65,3 +65,42 @@ test('init rejects a timeout for no command and odd names', () => {
   assert.throws(() => commandCollector.init!(opts({ 'timeout.x': 5 }), { configDir: '/', stateDir: '/' }), /names no command/);
   assert.throws(() => commandCollector.init!(opts({ 'command.a b': 'x' }), { configDir: '/', stateDir: '/' }), /may hold/);
 });
+
+test('commands get real pipes: the Python tool sample writing to /dev/stdout and /dev/stderr works', async () => {
+  const r = await runCommand('echo "stdout value" > /dev/stdout ; echo "stderr value" > /dev/stderr', { shell: '/bin/sh', timeoutMs: 5000, maxOutput: 1 << 20 });
+  assert.equal(r.error, undefined);
+  assert.equal(r.exitCode, 0);
+  assert.equal(r.stdout, 'stdout value\n');
+  assert.equal(r.stderr, 'stderr value\n');
+});
+
+const alive = (marker: string) => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').some((l) => l.includes(marker));
+
+test('what a command leaves running is killed and named: a & job, a setsid child holding stdout, a double fork, a setsid child that closed its output', async () => {
+  const base = 200 + (process.pid % 500);
+  const cases = [
+    { line: `sleep ${base}.1 > /dev/null 2>&1 & echo bg`, out: 'bg\n', marker: `sleep ${base}.1` },
+    { line: `setsid sleep ${base}.2 & echo hi`, out: 'hi\n', marker: `sleep ${base}.2` },
+    { line: `(setsid sh -c 'exec sleep ${base}.3' &); echo double`, out: 'double\n', marker: `sleep ${base}.3` },
+    { line: `setsid sleep ${base}.4 > /dev/null 2>&1 & sleep 1; echo seen`, out: 'seen\n', marker: `sleep ${base}.4` },
+  ];
+  for (const c of cases) {
+    const r = await runCommand(c.line, { shell: '/bin/sh', timeoutMs: 30_000, maxOutput: 1 << 20 });
+    assert.equal(r.exitCode, 0, c.line);
+    assert.equal(r.error, undefined, c.line);
+    assert.equal(r.stdout, c.out, c.line);
+    assert.deepEqual(r.killed, ['sleep'], c.line);
+    assert.ok(!alive(c.marker), `${c.marker} is gone`);
+  }
+  // A command that leaves nothing says nothing.
+  const clean = await runCommand('echo clean', { shell: '/bin/sh', timeoutMs: 5000, maxOutput: 1 << 20 });
+  assert.equal(clean.killed, undefined);
+});
+
+test('the item names what was killed', async () => {
+  const options = opts({ 'command.daemon': 'setsid sleep 777.5 & echo hi', timeout: 5 });
+  const ctx = new TestContext('command');
+  await commandCollector.collect(ctx, options);
+  assert.deepEqual(ctx.items[0]!.attributes, { exit_code: 0, killed: 'sleep' });
+  assert.equal(ctx.items[0]!.contents!.stdout, 'hi\n');
+});

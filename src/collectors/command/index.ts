@@ -48,6 +48,8 @@ function commandItem(name: string, r: CommandResult) {
   const attributes: Record<string, string | number | boolean | null> = { exit_code: r.exitCode };
   if (r.signal) attributes.signal = r.signal;
   if (r.truncated) attributes.truncated = true;
+  // Processes it left running (a daemon, a `&` job), killed when it finished: named, no pids.
+  if (r.killed?.length) attributes.killed = r.killed.join(', ');
   // The shell's 127: the program is not installed. Worth an error line, not a failure.
   const error = r.error ?? (r.exitCode === 127 ? `command not found (exit 127): ${r.stderr.trim().split('\n')[0] ?? ''}`.trim() : undefined);
   return {
