@@ -12,6 +12,7 @@ import { scapCollector } from './scap/index.js';
 import { usersCollector } from './users/index.js';
 import { groupsCollector } from './groups/index.js';
 import { scaCollector } from './sca/index.js';
+import { portsCollector } from './ports/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
@@ -25,5 +26,6 @@ export const COLLECTORS: readonly Collector[] = [
   usersCollector,
   groupsCollector,
   scaCollector,
+  portsCollector,
   // registry: add new collectors above this line
 ];

@@ -10,6 +10,7 @@ import { ConfigError, messageOf, usageError } from '../errors.js';
 import type { Collector, OptionSchema, OptionSpec, Options } from '../types.js';
 import { decodeConfig, parseIni, pyStrip, type IniSection } from './ini.js';
 import { CORE_SECTIONS, MAIN_SECTION } from './sections.js';
+import { ignoreAttributesOption } from '../core/ignore.js';
 
 /** A collector's configuration. */
 export interface PluginConfig {
@@ -60,6 +61,8 @@ const CONFIG_FILE_NAME = 'syschangemon.conf';
 export const BUNDLED_CONFIG_FILE = fileURLToPath(new URL('../../etc/syschangemon/syschangemon.conf', import.meta.url));
 
 const ENABLE_PLUGIN: OptionSpec = { type: 'bool', default: true, description: 'Run this collector.' };
+/** Accepted by every collector; a collector's own `ignore_attributes` (its defaults) wins. */
+const IGNORE_ATTRIBUTES: OptionSpec = ignoreAttributesOption();
 
 /**
  * Which main config file to read: the `-c` value (a directory means its `syschangemon.conf`),
@@ -146,7 +149,7 @@ export function loadConfig(opts: LoadOptions): Config {
   const schemaOf = (name: string): OptionSchema | undefined => {
     if (Object.hasOwn(CORE_SECTIONS, name)) return CORE_SECTIONS[name];
     const c = collectors.get(name);
-    return c ? { ...c.options, enable_plugin: ENABLE_PLUGIN } : undefined;
+    return c ? { ignore_attributes: IGNORE_ATTRIBUTES, ...c.options, enable_plugin: ENABLE_PLUGIN } : undefined;
   };
   const sectionNames = [...Object.keys(CORE_SECTIONS), ...collectors.keys()];
   const isPlugin = (name: string) => collectors.has(name) || name === STORAGE_SECTION;

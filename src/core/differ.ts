@@ -65,8 +65,14 @@ export interface DiffResult {
   errors: { key: string; message: string }[];
 }
 
-/** Compare two complete sessions (`oldS` older than `newS`). */
-export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow): DiffResult {
+/** Whether a plugin's attribute of a key is ignored (`ignore_attributes`). */
+export type IgnoredAttribute = (plugin: string, key: string, attribute: string) => boolean;
+
+/**
+ * Compare two complete sessions (`oldS` older than `newS`). An item changed only in
+ * `ignored` attributes is no change; a changed item does not list them.
+ */
+export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow, ignored?: IgnoredAttribute): DiffResult {
   if (oldS.id >= newS.id) {
     throw usageError(`the old session ${oldS.uuid} is not older than the new session ${newS.uuid}`);
   }
@@ -81,6 +87,10 @@ export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow): 
       change: d.old === undefined ? 'added' : d.new === undefined ? 'removed' : 'changed',
       attributes: attributeChanges(d.old?.attributes, d.new?.attributes, d.old?.error ?? null, d.new?.error ?? null),
     };
+    if (ignored && change.change === 'changed') {
+      for (const name of Object.keys(change.attributes)) if (name !== 'error' && ignored(d.plugin, d.key, name)) delete change.attributes[name];
+      if (!d.contentsChanged && Object.keys(change.attributes).length === 0) continue;
+    }
     const stored = d.new?.attributes.stored ?? d.old?.attributes.stored;
     if (d.contentsChanged) {
       const scheme = splitKey(d.key).scheme;

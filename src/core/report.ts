@@ -8,6 +8,7 @@ import type { MailState, ReportRow, SessionRow, Store } from '../store/store.js'
 import type { Collector, ReportHookContext } from '../types.js';
 import { messageOf } from '../errors.js';
 import { diffSessions } from './differ.js';
+import { ignoreMatcher } from './ignore.js';
 import type { Logger } from './logger.js';
 import type { ChangeSource } from './render.js';
 import type { OmittedChanges, Report, ReportChange, SessionRef } from './report-model.js';
@@ -26,7 +27,8 @@ export function buildReport(
   log: Logger,
   opts: { mailState: MailState },
 ): Report {
-  const { changes, errors } = diffSessions(store, oldS, newS);
+  const ignore = new Map([...cfg.plugins].map(([name, pc]) => [name, ignoreMatcher(pc.options.ignore_attributes)]));
+  const { changes, errors } = diffSessions(store, oldS, newS, (plugin, key, attribute) => ignore.get(plugin)?.(key, attribute) ?? false);
   const report: Report = {
     uuid: randomUUID(),
     created_at: new Date().toISOString(),
