@@ -6,18 +6,17 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { isAbsolute } from 'node:path';
 import type { Attributes, CollectContext, Collector, OptionSchema, Options } from '../../types.js';
+import { absolutePath, optionValues } from '../common/index.js';
 import { ignoreAttributesOption } from '../../core/ignore.js';
 import { isLoopback, parseProcNet, parseServices, type ProcSocket, type Proto, socketInode, statusUid } from './parse.js';
 
-const absolute = (v: unknown) => (typeof v === 'string' && isAbsolute(v) ? undefined : 'expected an absolute path');
 
 export const PORTS_OPTIONS: OptionSchema = {
   include_local: { type: 'bool', default: true, description: 'Also record sockets bound to loopback (127.0.0.0/8, ::1).' },
   protocols: { type: 'list', separator: 'commas', default: ['tcp', 'udp'], choices: ['tcp', 'udp'], description: 'Which protocols to record.' },
-  services_path: { type: 'string', default: '/etc/services', description: 'Port and protocol to service names.', check: absolute },
-  passwd_path: { type: 'string', default: '/etc/passwd', description: 'For the owning user\'s name.', check: absolute },
+  services_path: { type: 'string', default: '/etc/services', description: 'Port and protocol to service names.', check: absolutePath },
+  passwd_path: { type: 'string', default: '/etc/passwd', description: 'For the owning user\'s name.', check: absolutePath },
   ignore_attributes: { ...ignoreAttributesOption(['pid']), description: 'Attributes, or KEY_GLOB:attribute, whose change alone is not reported; pid by default, so a daemon restarted on the same port is quiet.' },
 };
 
@@ -31,11 +30,12 @@ export interface PortsOptions {
 }
 
 export function portsOptions(o: Options): PortsOptions {
+  const v = optionValues(PORTS_OPTIONS, o);
   return {
-    includeLocal: o.include_local !== false,
-    protocols: Array.isArray(o.protocols) ? (o.protocols as Proto[]) : ['tcp', 'udp'],
-    servicesPath: typeof o.services_path === 'string' ? o.services_path : '/etc/services',
-    passwdPath: typeof o.passwd_path === 'string' ? o.passwd_path : '/etc/passwd',
+    includeLocal: v.bool('include_local'),
+    protocols: v.list('protocols') as Proto[],
+    servicesPath: v.string('services_path'),
+    passwdPath: v.string('passwd_path'),
     proc: '/proc',
   };
 }

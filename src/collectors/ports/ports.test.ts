@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { TestContext } from '../file/test-context.js';
+import { TestContext } from '../common/test-context.js';
 import { collectPorts, portsOptions } from './index.js';
 import { decodeAddress, isLoopback, parseProcNet, parseServices, socketInode } from './parse.js';
 import { type Listener, listen } from './testdata/listener.js';
