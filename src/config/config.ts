@@ -149,7 +149,7 @@ export function loadConfig(opts: LoadOptions): Config {
   const schemaOf = (name: string): OptionSchema | undefined => {
     if (Object.hasOwn(CORE_SECTIONS, name)) return CORE_SECTIONS[name];
     const c = collectors.get(name);
-    return c ? { ignore_attributes: IGNORE_ATTRIBUTES, ...c.options, enable_plugin: ENABLE_PLUGIN } : undefined;
+    return c ? { ...c.options, ignore_attributes: c.options.ignore_attributes ?? IGNORE_ATTRIBUTES, enable_plugin: ENABLE_PLUGIN } : undefined;
   };
   const sectionNames = [...Object.keys(CORE_SECTIONS), ...collectors.keys()];
   const isPlugin = (name: string) => collectors.has(name) || name === STORAGE_SECTION;

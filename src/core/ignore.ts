@@ -36,7 +36,7 @@ export function ignoreAttributesOption(defaults: string[] = []): OptionSpec {
   return {
     type: 'list',
     separator: 'commas',
-    default: defaults,
+    ...(defaults.length ? { default: defaults } : {}),
     description: 'Attributes, or KEY_GLOB:attribute, whose change alone is not reported (commas or lines).',
     check,
   };
