@@ -48,6 +48,8 @@ function unifiedDiff(label: string, oldText: string, newText: string, oldHeader:
 
 const NO_DIFF_NOTES: Record<string, string> = {
   secret: 'content not stored: private key or secret file',
+  // The kept text, with its secret values replaced, is the same: only a secret value changed.
+  redacted: 'a secret value changed (not shown)',
   binary: 'binary content: no diff',
   too_large: 'larger than size_limit: no diff',
   excluded_builtin: 'content not stored: secret file',

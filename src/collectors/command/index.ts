@@ -7,6 +7,7 @@
 import { ConfigError } from '../../errors.js';
 import type { CollectContext, Collector, OptionSchema, Options } from '../../types.js';
 import { optionValues } from '../common/index.js';
+import { type SecretRules, checkSecretPatterns, redactOutput, secretRules } from '../../core/secrets.js';
 import { type CommandResult, runCommand } from './run.js';
 
 const PREFIX = 'command.';
@@ -20,6 +21,10 @@ export const COMMAND_OPTIONS: OptionSchema = {
   },
   max_output: { type: 'size', default: 1024 * 1024, description: 'Bytes of stdout and of stderr kept per command; the rest is cut and the item says so.' },
   shell: { type: 'string', default: '/bin/sh', description: 'The shell that runs each command line (as `shell -c line`).' },
+  secret_patterns: {
+    type: 'list', default: [], check: checkSecretPatterns,
+    description: 'Regular expressions of more secret values in the output (beside the built-in rules): what they match is stored as «redacted».',
+  },
   parallel: { type: 'int', default: 4, description: 'Commands run at the same time.', check: (v) => ((v as number) >= 1 ? undefined : 'expected at least 1') },
 };
 
@@ -43,19 +48,24 @@ export function commandsOf(options: Options): ConfiguredCommand[] {
   return specs;
 }
 
-/** The item for one command's result. */
-function commandItem(name: string, r: CommandResult) {
+/**
+ * The item for one command's result. Secret values in the output (`cat /etc/mysql/debian.cnf`)
+ * are replaced by «redacted» before anything is kept, as in configuration files.
+ */
+function commandItem(name: string, r: CommandResult, rules?: SecretRules) {
   const attributes: Record<string, string | number | boolean | null> = { exit_code: r.exitCode };
   if (r.signal) attributes.signal = r.signal;
   if (r.truncated) attributes.truncated = true;
   // Processes it left running (a daemon, a `&` job), killed when it finished: named, no pids.
   if (r.killed?.length) attributes.killed = r.killed.join(', ');
   // The shell's 127: the program is not installed. Worth an error line, not a failure.
-  const error = r.error ?? (r.exitCode === 127 ? `command not found (exit 127): ${r.stderr.trim().split('\n')[0] ?? ''}`.trim() : undefined);
+  const stdout = redactOutput(r.stdout, rules);
+  const stderr = redactOutput(r.stderr, rules);
+  const error = r.error ?? (r.exitCode === 127 ? `command not found (exit 127): ${stderr.trim().split('\n')[0] ?? ''}`.trim() : undefined);
   return {
     key: `command://${name}`,
     attributes,
-    contents: { stdout: r.stdout, stderr: r.stderr },
+    contents: { stdout, stderr },
     ...(error ? { error } : {}),
   };
 }
@@ -80,6 +90,7 @@ export const commandCollector: Collector = {
     const shell = v.string('shell');
     const maxOutput = v.number('max_output');
     const parallel = Math.max(1, v.number('parallel'));
+    const rules = secretRules([], v.list('secret_patterns'));
     const results: Promise<CommandResult>[] = new Array(specs.length);
     let next = 0;
     let running = 0;
@@ -100,7 +111,7 @@ export const commandCollector: Collector = {
     for (let i = 0; i < specs.length; i++) {
       while (results[i] === undefined) await new Promise<void>((r) => (wake = r));
       const r = await results[i]!;
-      ctx.add(commandItem(specs[i]!.name, r));
+      ctx.add(commandItem(specs[i]!.name, r, rules));
       ctx.progress(i + 1, specs.length);
     }
   },

@@ -1,30 +1,36 @@
 /**
- * Pure rules deciding whether a configuration file's text may be stored.
+ * Pure rules deciding what of a configuration file's text may be stored (see
+ * src/core/secrets.ts for the secret rules).
  */
-import { GlobSet } from '../../core/glob.js';
+import { BUILTIN_RULES, type SecretRules, holdsSecretKey, redactText } from '../../core/secrets.js';
 
 /** How a conffile item's content was kept (`stored` attribute). */
-export type Stored = 'text' | 'binary' | 'too_large' | 'secret' | 'excluded_builtin';
-
-/**
- * Password files never stored, whatever the config says: `/etc/shadow*` and `/etc/gshadow*`,
- * also inside a chroot or container root (`/srv/jail/etc/shadow`).
- */
-export const BUILTIN_SECRET_PATHS = new GlobSet(['**/etc/shadow*', '**/etc/gshadow*']);
-
-// RSA, EC, DSA, OPENSSH, ENCRYPTED, plain PKCS#8, and PGP private key blocks.
-const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
+export type Stored = 'text' | 'redacted' | 'binary' | 'too_large' | 'secret' | 'excluded_builtin';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** `secret` if it holds a private key, `text` if valid UTF-8 without NUL bytes, else `binary`. */
-export function classify(content: Buffer): 'text' | 'binary' | 'secret' {
-  if (PRIVATE_KEY.test(content.toString('latin1'))) return 'secret';
-  if (content.includes(0)) return 'binary';
-  try {
-    utf8.decode(content);
-    return 'text';
-  } catch {
-    return 'binary';
+/**
+ * What may be kept of a file's bytes: `secret` (a key file: nothing), `binary` (NUL bytes or
+ * invalid UTF-8: nothing), `redacted` (the text with its secret values replaced) or `text`
+ * (the text as it is).
+ */
+export function classifyText(content: Buffer, rules: SecretRules = BUILTIN_RULES): { stored: 'text' | 'redacted' | 'binary' | 'secret'; text: string } {
+  let text: string | undefined;
+  if (!content.includes(0)) {
+    try {
+      utf8.decode(content);
+      text = content.toString('utf8');
+    } catch {
+      text = undefined;
+    }
   }
+  if (text === undefined) return { stored: holdsSecretKey(content.toString('latin1')) ? 'secret' : 'binary', text: '' };
+  const r = redactText(text, rules);
+  if (r.secretFile) return { stored: 'secret', text: '' };
+  return r.count ? { stored: 'redacted', text: r.text } : { stored: 'text', text };
+}
+
+/** `secret` if it holds a private key, `text` if valid UTF-8 without NUL bytes, else `binary`. */
+export function classify(content: Buffer): 'text' | 'redacted' | 'binary' | 'secret' {
+  return classifyText(content).stored;
 }

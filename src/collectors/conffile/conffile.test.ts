@@ -107,18 +107,25 @@ test('excluded files, directories and symlinks get no item', async () => {
   assert.equal(ctx.items.length, Object.keys(files).length - 1);
 });
 
-test('content already stored is referenced, not read again', async () => {
+test('the kept text of an unchanged file is referenced, not read again, only under the same secret rules', async () => {
   const original = sha(String(files.hosts));
   fs.writeFileSync(p('hosts'), 'changed after the file collector ran\n');
   try {
+    const prev = { key: ckey('hosts'), plugin: 'conffile', attributes: { sha256: original, size: 32, stored: 'text' }, contentHashes: { content: 'f'.repeat(64) }, error: null };
     const ctx = new TestContext('conffile');
-    ctx.stored.add(original);
-    await run({}, ctx);
+    ctx.prev.set(ckey('hosts'), prev);
+    ctx.session.set('file', fileCtx.asStored());
+    await collectConffiles(ctx, conffileOptions({ size_limit: 64, exclude: ['**.secret'] }), { reuse: true });
     const item = ctx.item(ckey('hosts'))!;
-    assert.deepEqual(item.contentRefs, { content: original });
+    assert.deepEqual(item.contentRefs, { content: 'f'.repeat(64) });
     assert.equal(item.contents, undefined);
     assert.equal(item.attributes.sha256, original);
     assert.equal(item.attributes.stored, 'text');
+    // Rules changed since (or unknown): the file is read and classified again.
+    const again = new TestContext('conffile');
+    again.prev.set(ckey('hosts'), prev);
+    await run({}, again);
+    assert.equal(again.item(ckey('hosts'))!.contents!.content, 'changed after the file collector ran\n');
   } finally {
     fs.writeFileSync(p('hosts'), files.hosts!);
   }
@@ -186,4 +193,25 @@ test('text is kept only when it is the file the file collector hashed', async ()
 test('init rejects a bad exclude glob', () => {
   assert.throws(() => conffileCollector.init!({ exclude: ['/etc/{a'] }, { configDir: '/', stateDir: '/' }), /\[conffile\] exclude: bad glob/);
   assert.deepEqual(conffileCollector.after, ['file']);
+});
+
+test('secret values are replaced, configured paths and patterns added; the hash stays the whole file\'s', async () => {
+  fs.writeFileSync(p('my.cnf'), '[client]\nuser = backup\npassword = hunter2\napi = TOKEN-123\n');
+  const files2 = new TestContext('file');
+  await collectFiles(files2, fileOptions({ include: [`${root}/**`], hash_workers: 1 }));
+  try {
+    const ctx = new TestContext('conffile');
+    ctx.session.set('file', files2.asStored());
+    await collectConffiles(ctx, conffileOptions({ exclude: ['**.secret'], secret_paths: ['**/hosts'], secret_patterns: ['TOKEN-[0-9]+'] }));
+    const item = ctx.item(ckey('my.cnf'))!;
+    assert.equal(item.attributes.stored, 'redacted');
+    assert.equal(item.contents!.content, '[client]\nuser = backup\npassword = «redacted»\napi = «redacted»\n');
+    assert.equal(item.attributes.sha256, sha(fs.readFileSync(p('my.cnf'))));
+    assert.equal(ctx.item(ckey('hosts'))!.attributes.stored, 'secret');
+    assert.equal(ctx.item(ckey('hosts'))!.contents, undefined);
+  } finally {
+    fs.rmSync(p('my.cnf'));
+  }
+  assert.throws(() => conffileCollector.init!({ secret_patterns: ['('] }, { configDir: '/', stateDir: '/' }), /\[conffile\] secret_patterns: bad pattern/);
+  assert.throws(() => conffileCollector.init!({ secret_paths: ['/etc/{a'] }, { configDir: '/', stateDir: '/' }), /\[conffile\] secret_paths: bad glob/);
 });
