@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { samples } from '../../test/robustness/secret-formats.js';
+import { samples } from './testdata/secret-formats.js';
 import { BUILTIN_RULES, type SecretRules, REDACTED, checkSecretPatterns, isSecretPath, redactOutput, redactText, secretRules } from './secrets.js';
 
 /** What the conffile collector keeps of a text. */

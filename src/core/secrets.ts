@@ -125,7 +125,7 @@ export function compileSecretPattern(source: string): RegExp | string {
   try {
     re = new RegExp(source, 'gmd');
   } catch (err) {
-    return `bad pattern "${source}": ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`;
+    return `bad pattern "${source}": ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`;
   }
   if (new RegExp(source, 'm').test('')) return `bad pattern "${source}": it matches the empty text`;
   return re;

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { sandbox } from '../helpers.js';
 import { startSmtp } from '../../src/mail/test-smtp.js';
-import { type Sample, samples } from './secret-formats.js';
+import { type Sample, samples } from '../../src/core/testdata/secret-formats.js';
 
 /** Every file in the storage directory (database, WAL, shared memory, state), concatenated. */
 function storageBytes(dir: string): Buffer {

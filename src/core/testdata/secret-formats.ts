@@ -2,7 +2,7 @@
  * One sample of every secret format syschangemon must never keep, as the programs that use
  * them write them, with the secret values made of markers (plain letters and digits, so no
  * encoding can hide them from a search), and plain files that must be kept as they are.
- * Shared by src/core/secrets.test.ts and test/robustness/secrets.test.ts.
+ * Shared by src/core/secrets.test.ts and test/robustness/secrets.test.ts (kept out of the build).
  */
 
 /** How a sample must be kept. */
