@@ -121,11 +121,13 @@ test('the kept text of an unchanged file is referenced, not read again, only und
     assert.equal(item.contents, undefined);
     assert.equal(item.attributes.sha256, original);
     assert.equal(item.attributes.stored, 'text');
-    // Rules changed since (or unknown): the file is read and classified again.
+    // Rules changed since (or unknown): the file is read again (and found to be other bytes
+    // than the file collector hashed).
     const again = new TestContext('conffile');
     again.prev.set(ckey('hosts'), prev);
     await run({}, again);
-    assert.equal(again.item(ckey('hosts'))!.contents!.content, 'changed after the file collector ran\n');
+    assert.equal(again.item(ckey('hosts'))!.error, 'replaced while reading');
+    assert.equal(again.item(ckey('hosts'))!.contentRefs, undefined);
   } finally {
     fs.writeFileSync(p('hosts'), files.hosts!);
   }
