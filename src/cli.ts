@@ -17,13 +17,15 @@ import { EXIT_FAILURE, EXIT_USAGE, messageOf, SysError } from './errors.js';
 import { makeLogger } from './log/configured-logger.js';
 import { syslogRunStep } from './log/run-step.js';
 import { emailPending } from './mail/step.js';
+import { patchmonRunStep } from './patchmon/submit.js';
 
 const makeApp = createApp({
   collectors: COLLECTORS,
   logger: makeLogger,
   progress: makeProgress,
-  // After the report is printed: mail it (and any still pending), then the syslog lines.
-  steps: [(app, args) => emailPending(app, args), (app, args, reportUuid) => syslogRunStep(app, args, reportUuid)],
+  // After the report is printed: mail it (and any still pending), the syslog lines, then the
+  // compliance results to PatchMon.
+  steps: [(app, args) => emailPending(app, args), (app, args, reportUuid) => syslogRunStep(app, args, reportUuid), (app) => patchmonRunStep(app)],
 });
 
 // `syschangemon … | head` closes the pipe early: that is not an error.

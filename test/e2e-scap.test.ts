@@ -55,12 +55,14 @@ test('a rule broken between two runs: pass → fail in the JSON and text reports
     ]);
     const change = report.changes.find((c: { key: string }) => c.key === 'scap://standard/file_permissions_etc_shadow');
     assert.deepEqual(change.attributes.result, { old: 'pass', new: 'fail' });
-    // The same results as PatchMon scan payloads: one for the profile, one for Docker Bench.
-    const scans = sb.json('export', '--format', 'patchmon') as { profile: { type: string }; summary: { passed: number; failed: number }; results: { rule_ref: string; status: string }[] }[];
-    assert.deepEqual(scans.map((x) => x.profile.type), ['openscap', 'docker-bench']);
+    // The same results as the PatchMon agent's payload: one scan for the profile, one for Docker Bench.
+    const payload = sb.json('export', '--format', 'patchmon') as { scans: { profile_type: string; passed: number; failed: number; results: { rule_ref: string; status: string }[] }[]; os_info: { family: string }; hostname: string };
+    const scans = payload.scans;
+    assert.deepEqual(scans.map((x) => x.profile_type), ['openscap', 'docker-bench']);
+    assert.equal(payload.os_info.family, 'debian');
     assert.equal(scans[0]!.results.find((r) => r.rule_ref === 'xccdf_org.ssgproject.content_rule_file_permissions_etc_shadow')!.status, 'fail');
-    assert.deepEqual([scans[0]!.summary.passed, scans[0]!.summary.failed], [2, 1]);
-    assert.equal(scans[1]!.results.find((r) => r.rule_ref === '1.1.1')!.status, 'fail', 'a Docker Bench WARN is a failed check');
+    assert.deepEqual([scans[0]!.passed, scans[0]!.failed], [2, 1]);
+    assert.equal(scans[1]!.results.find((r) => r.rule_ref === '1.1.1')!.status, 'warn', 'a Docker Bench WARN is sent as the agent sends it');
     const text = sb.run('print-report').stdout;
     // The section's layout belongs to the template; what it must say is checked here.
     const section = /^COMPLIANCE\n-+\n([^]*?)\n\n/m.exec(text)?.[1] ?? '';

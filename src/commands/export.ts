@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { sessionRef } from '../core/report.js';
 import { patchmonScans } from '../collectors/scap/patchmon.js';
+import { buildPayload } from '../patchmon/payload.js';
 import type { CommandSpec } from './command.js';
 import { out, outStream } from './command.js';
 import { notFound } from '../errors.js';
@@ -14,18 +15,18 @@ export function safeCell(value: unknown): string {
 
 export const exportCommand: CommandSpec = {
   name: 'export',
-  describe: 'export system state stored in session as CSV or JSON, or its compliance results as PatchMon scan payloads (default: most recent session)',
+  describe: 'export system state stored in session as CSV or JSON, or its compliance results as a PatchMon payload (default: most recent session)',
   formats: ['csv', 'json', 'patchmon'],
   async run(app, args) {
     const store = app.db(true);
     const session = args.sessionUuid ? store.sessionByUuid(args.sessionUuid) : store.latestSession();
     if (!session) throw notFound("no complete session yet: run 'syschangemon collect' first");
     if (args.format === 'patchmon') {
-      // One payload per scanner run (each evaluated profile, Docker Bench), to POST one by one
-      // to /api/v1/compliance/scans.
-      const scans = patchmonScans(store.sessionItems(session, 'scap'));
+      // The payload the PatchMon agent POSTs to /api/v1/compliance/scans: every scan
+      // (each evaluated profile, Docker Bench) with the host's OS and scanners.
+      const scans = patchmonScans(store.sessionItems(session, 'scap')).map((sc) => (sc.started_at ? sc : { ...sc, started_at: session.started_at }));
       if (scans.length === 0) app.log.warn(`session ${session.uuid} holds no compliance results (enable the scap collector)`);
-      out(`${JSON.stringify(scans, null, 2)}
+      out(`${JSON.stringify(buildPayload(scans, app.hostname), null, 2)}
 `);
       return;
     }

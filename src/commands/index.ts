@@ -13,6 +13,7 @@ import { printReportCommand } from './print-report.js';
 import { resetCommand } from './reset.js';
 import { runCommand } from './run.js';
 import { capabilitiesCommand } from './capabilities.js';
+import { submitCommand } from './submit.js';
 // commands: add new imports above this line
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -27,5 +28,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   resetCommand,
   runCommand,
   capabilitiesCommand,
+  submitCommand,
   // registry: add new commands above this line
 ];

@@ -2,7 +2,19 @@
  * Option schemas of the sections of the main configuration file (the Python tool's
  * `syschangemon.conf`). Collector sections are declared by the collectors themselves.
  */
+import { Cron } from 'croner';
 import type { OptionSchema } from '../types.js';
+
+/** Why a cron expression is not one, or undefined. */
+function cronError(expr: string): string | undefined {
+  if (!expr.trim()) return undefined;
+  try {
+    new Cron(expr, { paused: true });
+    return undefined;
+  } catch (err) {
+    return `expected a cron expression such as 0 3 * * 0 (${(err as Error).message})`;
+  }
+}
 
 export const MAIN_SECTION = 'syschangemon';
 
@@ -56,5 +68,17 @@ export const CORE_SECTIONS: Record<string, OptionSchema> = {
     method: { type: 'string', default: 'auto', choices: ['auto', 'logger', 'stderr'], description: 'logger(1), or stderr with <N> prefixes (systemd); auto picks stderr under systemd.' },
     server: { type: 'string', default: '', description: 'Send to this host:port with logger --server instead of /dev/log.' },
     protocol: { type: 'string', default: 'udp', choices: ['udp', 'tcp'], description: 'Protocol for server.' },
+  },
+  patchmon: {
+    server: { type: 'string', default: '', description: 'PatchMon server URL (https://patchmon.example.org); empty: nothing is sent.' },
+    api_id: { type: 'string', default: '', description: "This host's PatchMon API id (X-API-ID)." },
+    api_key_file: { type: 'string', default: '', description: "File holding this host's PatchMon API key (X-API-KEY); mode 0600, owned by root." },
+    ca_file: { type: 'string', default: '', description: 'CA certificate(s) to verify the server with instead of the system ones.' },
+    timeout: { type: 'duration', default: 30, description: 'Seconds to wait for the server.' },
+    schedule: {
+      type: 'string', default: '', prefix: true,
+      description: "Cron expression (PatchMon's default is 0 3 * * 0) at which the latest results are sent again even without a new scan; schedule.openscap and schedule.docker-bench set it per scanner. Empty: results are sent when a scan produced them.",
+      check: (v) => cronError(String(v)),
+    },
   },
 };

@@ -1,62 +1,96 @@
 /**
- * The latest compliance results as PatchMon `POST /api/v1/compliance/scans` payloads, one per
- * scanner run: each evaluated profile (from its `_summary` and rule items) and the Docker Bench
- * checks. Pure: items in, payloads out; statuses mapped as the PatchMon agent maps them.
+ * The latest compliance results as the scans of a PatchMon compliance payload, in the shape the
+ * PatchMon agent sends to `POST /api/v1/compliance/scans` (its `ComplianceScan`): one scan per
+ * evaluated OpenSCAP profile and one for Docker Bench. Statuses and the score are mapped as the
+ * agent maps them. Pure: stored items in, scans out.
  */
 import type { StoredItem } from '../../types.js';
 import { BENCH_SCHEME, BENCH_SUMMARY } from './docker-collect.js';
-import { summarise } from './summary.js';
 
-/** One result of a PatchMon scan payload. */
+/** Result statuses PatchMon accepts. */
+export const PATCHMON_STATUSES = ['pass', 'fail', 'warn', 'skip', 'notapplicable', 'error'] as const;
+export type PatchmonStatus = (typeof PATCHMON_STATUSES)[number];
+/** Severities PatchMon accepts (besides none). */
+export const PATCHMON_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+
+/** One result (the agent's `ComplianceResult`). */
 export interface PatchmonResult {
   rule_ref: string;
   title: string;
-  severity: string;
-  status: string;
+  status: PatchmonStatus;
   finding?: string;
+  actual?: string;
+  expected?: string;
   section?: string;
+  description?: string;
+  severity?: string;
+  remediation?: string;
 }
 
-/** A PatchMon scan payload. */
+/** One scan (the agent's `ComplianceScan`). */
 export interface PatchmonScan {
-  profile: { name: string; type: 'openscap' | 'docker-bench'; version: string };
-  started_at: string | null;
-  completed_at: string | null;
-  status: 'completed';
-  summary: { total_rules: number; passed: number; failed: number; warnings: number; skipped: number; score: number };
+  profile_name: string;
+  profile_type: 'openscap' | 'docker-bench';
+  status: 'completed' | 'failed';
+  score: number;
+  total_rules: number;
+  passed: number;
+  failed: number;
+  warnings: number;
+  skipped: number;
+  not_applicable: number;
+  started_at: string;
+  completed_at?: string;
   results: PatchmonResult[];
+  error?: string;
 }
 
 const RULE_PREFIX = 'xccdf_org.ssgproject.content_rule_';
-const OSCAP_STATUS: Record<string, string> = {
+const PROFILE_PREFIX = 'xccdf_org.ssgproject.content_profile_';
+
+/** XCCDF result → PatchMon status, as the agent's mapResult (error counts as fail there). */
+const OSCAP_STATUS: Record<string, PatchmonStatus> = {
   pass: 'pass',
   fixed: 'pass',
   fail: 'fail',
-  error: 'error',
+  error: 'fail',
   informational: 'warn',
-  notapplicable: 'notapplicable',
+  notselected: 'skip',
   notchecked: 'skip',
-  unknown: 'skip',
+  notapplicable: 'notapplicable',
 };
-// Docker Bench WARN is a CIS failure.
 
-/** The statuses of PatchMon results. */
-const STATUSES = ['pass', 'fail', 'warn', 'error', 'skip', 'notapplicable'] as const;
+/** Docker Bench's own status → PatchMon status, as the agent's mapStatus. */
+const BENCH_STATUS: Record<string, PatchmonStatus> = { PASS: 'pass', WARN: 'warn', INFO: 'skip', NOTE: 'skip' };
 
-function scanSummary(results: PatchmonResult[]): PatchmonScan['summary'] {
-  const { counts, total, score } = summarise(results.map((r) => r.status), STATUSES as readonly string[]);
+const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+const severity = (v: unknown) => {
+  const s = str(v).toLowerCase();
+  return (PATCHMON_SEVERITIES as readonly string[]).includes(s) ? s : undefined;
+};
+
+/** Counts and score of a scan, as the agent computes them: passed / (total − not applicable − skipped) × 100. */
+function tally(results: PatchmonResult[]): Pick<PatchmonScan, 'score' | 'total_rules' | 'passed' | 'failed' | 'warnings' | 'skipped' | 'not_applicable'> {
+  const n = { pass: 0, fail: 0, warn: 0, skip: 0, notapplicable: 0, error: 0 };
+  for (const r of results) n[r.status]++;
+  const applicable = results.length - n.notapplicable - n.skip;
   return {
-    total_rules: total,
-    passed: counts.pass!,
-    failed: counts.fail!,
-    warnings: counts.warn!,
-    skipped: counts.skip! + counts.notapplicable!,
-    score,
+    score: applicable > 0 ? Math.round((n.pass / applicable) * 10000) / 100 : 0,
+    total_rules: results.length,
+    passed: n.pass,
+    failed: n.fail,
+    warnings: n.warn,
+    skipped: n.skip,
+    not_applicable: n.notapplicable,
   };
 }
 
-const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+function withOptional(r: PatchmonResult, extra: Record<string, unknown>): PatchmonResult {
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== '') (r as unknown as Record<string, unknown>)[k] = v;
+  return r;
+}
 
+/** The scans of the latest results among these items (scap:// and dockerbench://). */
 export function patchmonScans(items: Iterable<StoredItem>): PatchmonScan[] {
   const profiles = new Map<string, { summary?: StoredItem; rules: StoredItem[] }>();
   const bench: PatchmonResult[] = [];
@@ -67,9 +101,14 @@ export function patchmonScans(items: Iterable<StoredItem>): PatchmonScan[] {
       benchSummary = item;
       continue;
     }
-    if (item.key.startsWith(BENCH_SCHEME) && item.key !== BENCH_SUMMARY) {
+    if (item.key.startsWith(BENCH_SCHEME)) {
       const a = item.attributes;
-      bench.push({ rule_ref: item.key.slice(BENCH_SCHEME.length), title: str(a.desc), severity: str(a.severity), status: str(a.result) || 'skip', section: str(a.section) });
+      bench.push(
+        withOptional(
+          { rule_ref: item.key.slice(BENCH_SCHEME.length), title: str(a.desc), status: BENCH_STATUS[str(a.status).toUpperCase()] ?? (str(a.result) === 'pass' ? 'pass' : str(a.result) === 'fail' ? 'warn' : 'skip') },
+          { section: str(a.section), severity: severity(a.severity) },
+        ),
+      );
       continue;
     }
     if (!item.key.startsWith('scap://')) continue;
@@ -82,35 +121,33 @@ export function patchmonScans(items: Iterable<StoredItem>): PatchmonScan[] {
   }
   const scans: PatchmonScan[] = [];
   for (const [profile, p] of [...profiles].sort(([a], [b]) => a.localeCompare(b))) {
+    const s = p.summary?.attributes;
     const results = p.rules.map((r) => {
       const rule = r.key.slice(`scap://${profile}/`.length);
-      const out: PatchmonResult = {
-        rule_ref: rule.startsWith('xccdf_') ? rule : `${RULE_PREFIX}${rule}`,
-        title: str(r.attributes.title),
-        severity: str(r.attributes.severity),
-        status: OSCAP_STATUS[str(r.attributes.result)] ?? 'skip',
-      };
-      if (r.attributes.message) out.finding = str(r.attributes.message);
-      return out;
+      return withOptional(
+        { rule_ref: rule.startsWith('xccdf_') ? rule : `${RULE_PREFIX}${rule}`, title: str(r.attributes.title), status: OSCAP_STATUS[str(r.attributes.result)] ?? 'skip' },
+        { finding: str(r.attributes.message), severity: severity(r.attributes.severity) },
+      );
     });
-    const s = p.summary?.attributes;
+    const profileId = str(s?.profile) || (profile.startsWith('xccdf_') ? profile : `${PROFILE_PREFIX}${profile}`);
     scans.push({
-      profile: { name: str(s?.profile) || profile, type: 'openscap', version: '' },
-      started_at: s?.evaluated_at ? str(s.evaluated_at) : null,
-      completed_at: s?.completed_at ? str(s.completed_at) : null,
+      profile_name: profileId,
+      profile_type: 'openscap',
       status: 'completed',
-      summary: scanSummary(results),
+      ...tally(results),
+      started_at: str(s?.evaluated_at),
+      ...(s?.completed_at ? { completed_at: str(s.completed_at) } : {}),
       results,
     });
   }
   if (bench.length) {
     const b = benchSummary?.attributes;
     scans.push({
-      profile: { name: 'CIS Docker', type: 'docker-bench', version: str(b?.version) },
-      started_at: b?.evaluated_at ? str(b.evaluated_at) : null,
-      completed_at: null,
+      profile_name: 'Docker Bench for Security',
+      profile_type: 'docker-bench',
       status: 'completed',
-      summary: scanSummary(bench),
+      ...tally(bench),
+      started_at: str(b?.evaluated_at),
       results: bench,
     });
   }

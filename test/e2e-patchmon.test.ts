@@ -1,0 +1,230 @@
+/**
+ * PatchMon submission with the real program against a local server that checks each request
+ * as PatchMon's `POST /api/v1/compliance/scans` does (credentials, the `scans` array, profile
+ * types, result statuses, severities) and answers 401, 400, 429 or 500 on cue; over https with
+ * a self-signed certificate made by openssl. Nothing is lost: a payload that could not be
+ * delivered stays pending and is sent once, in order, later.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { sandbox, SHARED } from './helpers.js';
+
+const VALID_RESULT_STATUSES = ['pass', 'fail', 'warn', 'skip', 'notapplicable', 'skipped', 'error'];
+const VALID_SEVERITIES = ['low', 'medium', 'high', 'critical', 'unknown'];
+const VALID_PROFILE_TYPES = ['openscap', 'docker-bench', 'oscap-docker', 'all'];
+const API_ID = 'patchmon_host_1';
+const API_KEY = 'k3y-for-this-host';
+
+interface Received {
+  body: any;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** A PatchMon stand-in: validates like the real route; `cue` sets the next answers. */
+function patchmon(handlerOpts?: https.ServerOptions) {
+  const received: Received[] = [];
+  const cue: number[] = [];
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    let data = '';
+    req.on('data', (c) => (data += c));
+    req.on('end', () => {
+      const send = (status: number, body: object) => {
+        res.writeHead(status, { 'Content-Type': 'application/json', ...(status === 429 ? { 'Retry-After': '120' } : {}) });
+        res.end(JSON.stringify(body));
+      };
+      if (req.method !== 'POST' || req.url !== '/api/v1/compliance/scans') return send(404, { error: 'not found' });
+      const id = req.headers['x-api-id'];
+      const key = req.headers['x-api-key'];
+      if (!id || !key) return send(401, { error: 'API credentials required' });
+      if (id !== API_ID || key !== API_KEY) return send(401, { error: 'Invalid API credentials' });
+      const forced = cue.shift();
+      if (forced === 429) return send(429, { error: 'Too many scan submissions, please try again later' });
+      if (forced === 500) return send(500, { error: 'Failed to save scan results' });
+      if (forced === 400) return send(400, { error: "Invalid payload: expected 'scans' array or 'profile_name'" });
+      let body: any;
+      try {
+        body = JSON.parse(data);
+      } catch {
+        return send(400, { error: 'invalid JSON' });
+      }
+      if (!Array.isArray(body.scans)) return send(400, { error: "Invalid payload: expected 'scans' array or 'profile_name'" });
+      for (const s of body.scans) {
+        if (!s.profile_name) return send(400, { error: 'scan without profile_name' });
+        if (!VALID_PROFILE_TYPES.includes(s.profile_type)) return send(400, { error: `bad profile_type ${s.profile_type}` });
+        if (!['completed', 'failed'].includes(s.status)) return send(400, { error: `bad status ${s.status}` });
+        if (Number.isNaN(Date.parse(s.started_at))) return send(400, { error: `bad started_at ${s.started_at}` });
+        for (const k of ['score', 'total_rules', 'passed', 'failed', 'warnings', 'skipped', 'not_applicable']) {
+          if (typeof s[k] !== 'number') return send(400, { error: `${k} is not a number` });
+        }
+        for (const r of s.results) {
+          if (!r.rule_ref || typeof r.title !== 'string') return send(400, { error: 'result without rule_ref/title' });
+          if (!VALID_RESULT_STATUSES.includes(r.status)) return send(400, { error: `bad result status ${r.status}` });
+          if (r.severity !== undefined && !VALID_SEVERITIES.includes(r.severity)) return send(400, { error: `bad severity ${r.severity}` });
+        }
+      }
+      for (const k of ['family', 'name', 'version']) if (typeof body.os_info?.[k] !== 'string') return send(400, { error: `os_info.${k}` });
+      for (const k of ['openscap_available', 'docker_bench_available', 'oscap_docker_available']) {
+        if (typeof body.scanner_info?.[k] !== 'boolean') return send(400, { error: `scanner_info.${k}` });
+      }
+      if (!body.hostname || typeof body.machine_id !== 'string' || !/^syschangemon\//.test(body.agent_version)) return send(400, { error: 'host fields' });
+      received.push({ body, headers: req.headers });
+      send(200, { message: 'Scan results saved successfully', scans_received: body.scans.length, scans: [] });
+    });
+  };
+  const server = handlerOpts ? https.createServer(handlerOpts, handler) : http.createServer(handler);
+  return { server, received, cue };
+}
+
+const sb = sandbox({});
+const plain = patchmon();
+let url = '';
+const keyFile = path.join(sb.dir, 'patchmon.key');
+const bench = path.join(sb.dir, 'docker-bench.json');
+const benchLog = JSON.parse(fs.readFileSync(path.join(SHARED, 'fixtures', 'scap', 'docker-bench.json'), 'utf8'));
+const writeBench = (start: number) => fs.writeFileSync(bench, JSON.stringify({ ...benchLog, start }));
+const main = (server: string, extra = '') =>
+  fs.writeFileSync(
+    path.join(sb.etc, 'syschangemon.conf'),
+    `[syschangemon]\nsession_keep = 5\nreport_keep = 5\n[storage]\ndir = ${sb.storage}\n[patchmon]\nserver = ${server}\napi_id = ${API_ID}\napi_key_file = ${keyFile}\n${extra}`,
+  );
+const pending = () => {
+  try {
+    return fs.readdirSync(path.join(sb.storage, 'patchmon', 'pending')).filter((n) => n.endsWith('.json')).sort();
+  } catch {
+    return [];
+  }
+};
+
+before(async () => {
+  await new Promise<void>((r) => plain.server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(plain.server.address() as AddressInfo).port}`;
+  fs.writeFileSync(keyFile, `${API_KEY}\n`, { mode: 0o600 });
+  writeBench(1732392000);
+  sb.writePlugin('scap', `[scap]\nenable_plugin = true\ndocker_bench_log = ${bench}\ninterval = 0\n`);
+  main(url);
+});
+after(() => {
+  plain.server.close();
+  sb.cleanup();
+});
+
+test('run sends the new results as the PatchMon agent does, with the host credentials', async () => {
+  const r = await sb.runAsync('run', '--quiet');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(plain.received.length, 1);
+  const { body, headers } = plain.received[0]!;
+  assert.equal(headers['x-api-id'], API_ID);
+  assert.equal(headers['x-api-key'], API_KEY);
+  assert.equal(body.scans.length, 1);
+  assert.equal(body.scans[0].profile_type, 'docker-bench');
+  assert.equal(body.scans[0].total_rules, body.scans[0].results.length);
+  assert.equal(body.os_info.family, 'debian');
+  assert.deepEqual(pending(), []);
+  // Nothing new: nothing is sent again.
+  assert.equal((await sb.runAsync('run', '--quiet')).code, 0);
+  assert.equal(plain.received.length, 1);
+});
+
+test('a server error keeps the payload; later runs wait, submit retries, and it is sent once, in order', async () => {
+  writeBench(1732395600);
+  plain.cue.push(500);
+  let r = await sb.runAsync('run', '--quiet');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /PatchMon http:\/\/127\.0\.0\.1:\d+ answered 500 Failed to save scan results; 1 payload\(s\) kept for the next run/);
+  assert.equal(pending().length, 1);
+  // A second new scan queues behind it; the retry delay holds this run back.
+  writeBench(1732399200);
+  r = await sb.runAsync('run', '--quiet');
+  assert.equal(pending().length, 2);
+  assert.equal(plain.received.length, 1, 'no request while the retry delay runs');
+  const state = JSON.parse(fs.readFileSync(path.join(sb.storage, 'patchmon', 'state.json'), 'utf8'));
+  assert.equal(state.retry.attempts, 1);
+  r = await sb.runAsync('submit');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /2 payload\(s\) sent/);
+  assert.deepEqual(pending(), []);
+  const starts = plain.received.slice(1).map((x) => x.body.scans[0].started_at);
+  assert.deepEqual(starts, [new Date(1732395600 * 1000).toISOString(), new Date(1732399200 * 1000).toISOString()]);
+});
+
+test('429 waits as Retry-After says; 401 names the credentials; 400 keeps the payload aside', async () => {
+  writeBench(1732402800);
+  plain.cue.push(429);
+  let r = await sb.runAsync('run', '--quiet');
+  assert.equal(r.code, 1);
+  const state = JSON.parse(fs.readFileSync(path.join(sb.storage, 'patchmon', 'state.json'), 'utf8'));
+  const wait = Date.parse(state.retry.not_before) - Date.now();
+  assert.ok(wait > 60_000 && wait <= 120_000, `retry in ${wait} ms`);
+
+  fs.writeFileSync(keyFile, 'wrong-key\n', { mode: 0o600 });
+  r = await sb.runAsync('submit');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`refused the credentials \\(api_id ${API_ID}, api_key_file ${keyFile.replace(/[.]/g, '\\.')}\\): 401 Invalid API credentials`));
+  assert.equal(pending().length, 1);
+
+  fs.writeFileSync(keyFile, `${API_KEY}\n`);
+  plain.cue.push(400);
+  r = await sb.runAsync('submit');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /refused a payload as malformed; kept in .*rejected\/00000001\.json/);
+  assert.equal(pending().length, 0);
+  assert.match(fs.readFileSync(path.join(sb.storage, 'patchmon', 'rejected', '00000001.json.answer'), 'utf8'), /400 Invalid payload/);
+});
+
+test('an API key file others can read is refused', async () => {
+  fs.chmodSync(keyFile, 0o644);
+  writeBench(1732406400);
+  assert.equal((await sb.runAsync('collect')).code, 0);
+  const r = await sb.runAsync('submit');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /api_key_file .* is readable by others \(mode 644\): chmod 600/);
+  fs.chmodSync(keyFile, 0o600);
+  assert.equal((await sb.runAsync('submit')).code, 0);
+});
+
+test('https: the certificate is verified, against ca_file when set', async () => {
+  const dir = path.join(sb.dir, 'tls');
+  fs.mkdirSync(dir);
+  const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { encoding: 'utf8' });
+  assert.equal(gen.status, 0, gen.stderr);
+  const tls = patchmon({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) });
+  await new Promise<void>((r) => tls.server.listen(0, '127.0.0.1', r));
+  try {
+    const tlsUrl = `https://127.0.0.1:${(tls.server.address() as AddressInfo).port}`;
+    main(tlsUrl);
+    writeBench(1732410000);
+    assert.equal((await sb.runAsync('collect')).code, 0);
+    let r = await sb.runAsync('submit');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /self[- ]signed certificate/);
+    assert.equal(tls.received.length, 0);
+    assert.equal(pending().length, 1);
+    main(tlsUrl, `ca_file = ${path.join(dir, 'cert.pem')}\n`);
+    r = await sb.runAsync('submit');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(tls.received.length, 1);
+    assert.deepEqual(pending(), []);
+  } finally {
+    tls.server.close();
+    main(url);
+  }
+});
+
+test('submit --dry-run prints the payload; a bad schedule is a config error', () => {
+  const r = sb.run('submit', '--dry-run');
+  assert.equal(r.code, 0, r.stderr);
+  const p = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(p), ['scans', 'os_info', 'scanner_info', 'hostname', 'machine_id', 'agent_version']);
+  main(url, 'schedule = every sunday\n');
+  const bad = sb.run('submit');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /syschangemon\.conf:\d+: .*schedule.*expected a cron expression/);
+  main(url, 'schedule = 0 3 * * 0\n');
+  assert.equal(sb.run('submit').code, 0);
+});
