@@ -189,12 +189,15 @@ describe('failures', () => {
     const sb = sandbox();
     try {
       // A command that sleeps keeps the first run inside collect.
-      sb.writePlugin('command', '[command]\nenable_plugin = true\ncommand.slow = sleep 3\n');
+      sb.writePlugin('command', '[command]\nenable_plugin = true\ncommand.slow = sleep 8\n');
       fs.writeFileSync(path.join(sb.tree, 'a'), 'a\n');
       const first = spawn(process.execPath, [CLI, '-c', path.join(sb.etc, 'syschangemon.conf'), 'run', '--quiet'], {
         stdio: 'ignore',
       });
-      await new Promise((r) => setTimeout(r, 1200));
+      // Wait until the first run holds the lock (its file appears when it is taken), however
+      // slowly the machine starts node.
+      for (let i = 0; i < 200 && !fs.existsSync(path.join(sb.storage, 'lock')); i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 200));
       const second = sb.run('run', '--quiet');
       assert.equal(second.code, 75, second.stderr);
       assert.match(second.stderr, /lock/);
