@@ -68,6 +68,12 @@ export interface CollectContext {
   progress(done: number, total?: number): void;
   /** Start time of the previous complete session (ISO), if any. */
   readonly previousSessionStartedAt: string | undefined;
+  /** This session's id: it grows by at least one with every run (a stable turn counter). */
+  readonly sessionId: number;
+  /** `collect --full`: read everything in full, reuse nothing from the previous session. */
+  readonly full: boolean;
+  /** The complete sessions kept, newest first (id and start time). */
+  completeSessions(): ReadonlyArray<{ id: number; startedAt: string }>;
 }
 
 /** Declares one config option a collector accepts. */

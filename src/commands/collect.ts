@@ -4,8 +4,11 @@ import { out } from './command.js';
 export const collectCommand: CommandSpec = {
   name: 'collect',
   describe: 'run collect session, store current system state to database',
+  options: {
+    full: { type: 'boolean', describe: 'read every file in full (no hash reused from the previous session, whatever assume_nochange and rehash_every say)' },
+  },
   async run(app, args) {
-    const { session } = await app.collect();
+    const { session } = await app.collect({ full: args.full === true });
     if (!args.quiet && process.stdout.isTTY) {
       out(`session ${session.uuid}: ${session.item_count} items, ${session.error_count} errors\n`);
     }

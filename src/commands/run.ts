@@ -6,8 +6,11 @@ export const runCommand: CommandSpec = {
   name: 'run',
   describe: 'run collect, diff, cleanup, print-report, email-report in this order',
   formats: ['text', 'html', 'json'],
+  options: {
+    full: { type: 'boolean', describe: 'read every file in full (no hash reused from the previous session, whatever assume_nochange and rehash_every say)' },
+  },
   async run(app, args) {
-    const { session, previous } = await app.collect();
+    const { session, previous } = await app.collect({ full: args.full === true });
     const report = previous ? app.diff() : undefined;
     app.cleanup();
     if (!report) {

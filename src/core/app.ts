@@ -109,10 +109,11 @@ export class App {
     return hasRecipients(this.cfg.sections['mail.smtp'] ?? {});
   }
 
-  async collect(): Promise<CollectResult> {
+  /** One collect session; `full` reads everything in full (`collect --full`). */
+  async collect(opts: { full?: boolean } = {}): Promise<CollectResult> {
     this.takeLock();
     const progress = this.args.quiet || this.args.debug ? undefined : this.makeProgress?.(this.args);
-    const result = await collect(this.cfg, this.db(), this.collectors, this.log, this.hostname, progress);
+    const result = await collect(this.cfg, this.db(), this.collectors, this.log, this.hostname, progress, opts);
     this.log.debug(`session ${result.session.uuid}: ${result.session.item_count} items, ${result.session.error_count} errors`);
     return result;
   }

@@ -63,6 +63,7 @@ export async function collect(
   log: Logger,
   hostname: string,
   progress?: ProgressSink,
+  opts: { full?: boolean } = {},
 ): Promise<CollectResult> {
   const ordered = await initCollectors(cfg, collectors);
   const writer = new SessionWriter(store, hostname);
@@ -70,7 +71,7 @@ export async function collect(
   try {
     for (const collector of ordered) {
       const options: Options = cfg.plugins.get(collector.name)!.options;
-      const ctx = makeContext(collector.name, writer, store, log, progress);
+      const ctx = makeContext(collector.name, writer, store, log, progress, opts.full === true);
       const started = Date.now();
       try {
         await collector.collect(ctx, options);
@@ -100,6 +101,7 @@ function makeContext(
   store: Store,
   log: Logger,
   progress: ProgressSink | undefined,
+  full: boolean,
 ): CollectContext {
   return {
     plugin,
@@ -132,5 +134,10 @@ function makeContext(
       progress?.update(plugin, done, total);
     },
     previousSessionStartedAt: writer.previous?.started_at,
+    sessionId: writer.session.id,
+    full,
+    completeSessions() {
+      return store.sessions().map((s) => ({ id: s.id, startedAt: s.started_at }));
+    },
   };
 }

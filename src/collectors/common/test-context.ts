@@ -26,6 +26,11 @@ export class TestContext implements CollectContext {
   /** Keys passed to previous(), in order. */
   readonly previousAsked: string[] = [];
   readonly previousSessionStartedAt: string | undefined;
+  /** This session's id (tests set it to pick a rehash turn). */
+  sessionId = 1;
+  full = false;
+  /** Complete sessions the test pretends are kept, newest first. */
+  sessions: { id: number; startedAt: string }[] = [];
   /** Everything this session holds by key: added items, error items and carried items. */
   private readonly byKey = new Map<string, Item>();
 
@@ -35,6 +40,10 @@ export class TestContext implements CollectContext {
   ) {
     this.prev = new Map(prev);
     this.previousSessionStartedAt = prev.size ? new Date().toISOString() : undefined;
+  }
+
+  completeSessions(): ReadonlyArray<{ id: number; startedAt: string }> {
+    return this.sessions;
   }
 
   add(item: Item): void {

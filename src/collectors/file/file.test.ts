@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { collectFiles, fileCollector, fileOptions, type CollectHooks } from './index.js';
+import { collectFiles, fileCollector, fileOptions, oldestFullRead, type CollectHooks } from './index.js';
 import { TestContext } from '../common/test-context.js';
 import { fileKey, keyPath } from '../../keys.js';
 import { formatMode, formatTimeNs, parseIdFile } from './attrs.js';
@@ -264,6 +264,48 @@ test('a directory swapped after its lstat is an error item and nothing below it 
     assert.ok(!ctx.items.some((i) => i.attributes.sha256 === sha('secret\n')));
     fs.rmSync(base, { recursive: true });
   }
+});
+
+test('rehash_every = N: over N consecutive sessions every unchanged file is read in full exactly once; --full reads all', async () => {
+  const dir = p('rehash');
+  fs.mkdirSync(dir);
+  for (let i = 0; i < 60; i++) fs.writeFileSync(path.join(dir, `f${i}`), `${i}\n`);
+  const opts = { include: [`${dir}/**`], assume_nochange: ['mtime', 'ctime', 'size', 'inode'], rehash_every: 5 };
+  try {
+    const first = await collect(opts);
+    const reads = new Map<string, number>();
+    for (let id = 11; id <= 15; id++) {
+      const ctx = new TestContext('file', new Map(first.asStored().map((i) => [i.key, i])));
+      ctx.sessionId = id;
+      ctx.sessions = [{ id: id - 1, startedAt: '2026-11-30T10:00:00.000Z' }];
+      let opened = 0;
+      await collect(opts, { beforeOpen: (f) => { opened++; reads.set(f.toString(), (reads.get(f.toString()) ?? 0) + 1); } }, ctx);
+      assert.ok(opened > 0 && opened < 60, `session ${id} reads a slice (${opened})`);
+      const note = ctx.notes.find((n) => n.startsWith('file: '))!;
+      assert.match(note, new RegExp(`^file: ${opened} of 60 regular files read in full this run \\(rehash_every = 5: every file is read in full at least once in 5 runs\\); oldest full read: 2026-11-30T10:00:00.000Z or earlier`));
+    }
+    assert.equal(reads.size, 60);
+    for (const [f, n] of reads) assert.equal(n, 1, f);
+    const full = new TestContext('file', new Map(first.asStored().map((i) => [i.key, i])));
+    full.full = true;
+    let opened = 0;
+    await collect(opts, { beforeOpen: () => void opened++ }, full);
+    assert.equal(opened, 60);
+    assert.ok(full.notes.includes('file: 60 of 60 regular files read in full this run (collect --full)'));
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+  }
+});
+
+test('oldestFullRead: the newest session of each turn, the oldest of those; "or earlier" when a turn is not kept', () => {
+  const s = (id: number, h: number) => ({ id, startedAt: `2026-12-01T${String(h).padStart(2, '0')}:00:00.000Z` });
+  // Sessions 10..13 (newest first), n = 4, this session 14 (turn 2): turns 3, 0, 1 were 11, 12, 13.
+  const kept = [s(13, 13), s(12, 12), s(11, 11), s(10, 10)];
+  assert.deepEqual(oldestFullRead(kept, 14, 4), { at: kept[2]!.startedAt, orEarlier: false });
+  // Session 12 failed (not complete): turn 0 was last read in full in session 8, not kept.
+  assert.deepEqual(oldestFullRead([s(13, 13), s(11, 11), s(10, 10)], 14, 4), { at: kept[3]!.startedAt, orEarlier: true });
+  assert.equal(oldestFullRead([], 1, 4), undefined);
+  assert.equal(oldestFullRead(kept, 14, 1), undefined);
 });
 
 test('entries deeper than PATH_MAX are walked through directory descriptors', async () => {

@@ -35,6 +35,11 @@ export const FILE_OPTIONS: OptionSchema = {
     type: 'int', default: Math.min(2, availableParallelism()), description: 'Worker threads hashing files (default: min(2, CPUs)).',
     check: (v) => (typeof v === 'number' && v >= 1 && v <= 64 ? undefined : 'expected a number from 1 to 64'),
   },
+  rehash_every: {
+    type: 'int', default: 24,
+    description: 'Each run also reads in full the 1/N of the regular files whose turn it is (a stable split by key), whatever assume_nochange says, so every file is read within N runs (0: never).',
+    check: (v) => (typeof v === 'number' && v >= 0 && v <= 100000 ? undefined : 'expected a number from 0 to 100000'),
+  },
   one_file_system: { type: 'bool', default: false, description: 'Do not descend into other filesystems than each include\'s root.' },
   skip_fstypes: {
     type: 'list', separator: 'commas', default: DEFAULT_SKIP_FSTYPES,
@@ -47,6 +52,7 @@ export interface FileOptions {
   include: string[];
   exclude: string[];
   assumeNochange: string[];
+  rehashEvery: number;
   assumeChange: string[];
   hashWorkers: number;
   oneFileSystem: boolean;
@@ -60,6 +66,7 @@ export function fileOptions(o: Options): FileOptions {
     include: v.list('include'),
     exclude: v.list('exclude'),
     assumeNochange: v.list('assume_nochange'),
+    rehashEvery: v.number('rehash_every'),
     assumeChange: v.list('assume_change'),
     hashWorkers: v.number('hash_workers'),
     oneFileSystem: v.bool('one_file_system'),
@@ -105,9 +112,60 @@ interface Batch {
   ready: boolean;
 }
 
+/** The rehash slice of a key, 0 to n-1: FNV-1a of its UTF-16 code units, stable across runs. */
+export function rehashSlice(key: string, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % n;
+}
+
+/** The slice whose turn it is in a session: every slice comes once in n consecutive sessions. */
+export function rehashTurn(sessionId: number, n: number): number {
+  return sessionId % n;
+}
+
+/** `3 d 4 h`, `5 h 2 min`, `40 s`: the age of a time, for the report's note. */
+function ageText(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  return h % 24 ? `${Math.floor(h / 24)} d ${h % 24} h` : `${Math.floor(h / 24)} d`;
+}
+
+/**
+ * When the regular file read in full longest ago was last read, as far as the kept sessions
+ * tell: each slice was last read in full in the newest complete session of its turn (or later,
+ * when the file changed). A slice whose last turn is older than every kept session gives
+ * "<oldest kept session> or earlier". Undefined when this run reads everything.
+ */
+export function oldestFullRead(sessions: ReadonlyArray<{ id: number; startedAt: string }>, sessionId: number, n: number): { at: string; orEarlier: boolean } | undefined {
+  if (n <= 1 || sessions.length === 0) return undefined;
+  const newest = new Map<number, string>();
+  for (const s of sessions) {
+    const t = rehashTurn(s.id, n);
+    if (!newest.has(t)) newest.set(t, s.startedAt);
+  }
+  const current = rehashTurn(sessionId, n);
+  let oldest: string | undefined;
+  let missing = false;
+  for (let t = 0; t < n; t++) {
+    if (t === current) continue;
+    const at = newest.get(t);
+    if (at === undefined) missing = true;
+    else if (oldest === undefined || at < oldest) oldest = at;
+  }
+  const oldestKept = sessions[sessions.length - 1]!.startedAt;
+  if (missing) return { at: oldestKept, orEarlier: true };
+  return oldest === undefined ? undefined : { at: oldest, orEarlier: false };
+}
+
 /** Whether the previous item's sha256 can stand for this file. */
 function reusable(ctx: CollectContext, key: string, attrs: Attributes, o: FileOptions, assumeChange: GlobSet, text: () => string): string | undefined {
-  if (o.assumeNochange.length === 0) return undefined;
+  if (o.assumeNochange.length === 0 || ctx.full) return undefined;
+  if (o.rehashEvery > 0 && rehashSlice(key, o.rehashEvery) === rehashTurn(ctx.sessionId, o.rehashEvery)) return undefined;
   const prev = ctx.previous(key);
   if (!prev || prev.error || prev.attributes.type !== 'file') return undefined;
   const sha = prev.attributes.sha256;
@@ -132,6 +190,8 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
   const inflight: Batch[] = [];
   const maxInflight = 2 * o.hashWorkers + 1;
   let done = 0;
+  let files = 0;
+  let readFull = 0;
 
   const drain = async () => {
     const batch = inflight.shift()!;
@@ -145,7 +205,10 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
       if (rec.job !== undefined) {
         const r = results[rec.job]!;
         if ('error' in r) item.error = r.error;
-        else item.attributes = withSha256(rec.attrs, r.sha256);
+        else {
+          item.attributes = withSha256(rec.attrs, r.sha256);
+          readFull++;
+        }
       }
       if (item.error === undefined) delete item.error;
       ctx.add(item);
@@ -182,6 +245,7 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
         const attrs = statAttributes(r.st, ids, r.target);
         const rec: Rec = { key, attrs, error: r.error };
         if (attrs.type === 'file') {
+          files++;
           const sha = reusable(ctx, key, attrs, o, assumeChange, () => r.path.toString('utf8'));
           if (sha !== undefined) rec.attrs = withSha256(attrs, sha);
           else {
@@ -208,6 +272,19 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
   } finally {
     await pool?.close();
   }
+  if (o.assumeNochange.length > 0 && files > 0) ctx.note(fullReadNote(ctx, o, files, readFull));
+}
+
+/** What the report says of this run's full reads (only with assume_nochange: else all are). */
+function fullReadNote(ctx: CollectContext, o: FileOptions, files: number, readFull: number): string {
+  const head = `file: ${readFull} of ${files} regular files read in full this run`;
+  if (ctx.full) return `${head} (collect --full)`;
+  if (o.rehashEvery === 0) return `${head}; rehash_every = 0: the others are read again only when ${o.assumeNochange.join(', ')} change`;
+  const oldest = oldestFullRead(ctx.completeSessions(), ctx.sessionId, o.rehashEvery);
+  const every = `rehash_every = ${o.rehashEvery}: every file is read in full at least once in ${o.rehashEvery} runs`;
+  if (!oldest) return `${head} (${every})`;
+  const age = ageText(Date.now() - Date.parse(oldest.at));
+  return `${head} (${every}); oldest full read: ${oldest.at}${oldest.orEarlier ? ' or earlier' : ''} (${age} ago${oldest.orEarlier ? ' or more' : ''})`;
 }
 
 export const fileCollector: Collector = {
