@@ -13,6 +13,7 @@ import { usersCollector } from './users/index.js';
 import { groupsCollector } from './groups/index.js';
 import { scaCollector } from './sca/index.js';
 import { portsCollector } from './ports/index.js';
+import { sshKeysCollector } from './ssh_keys/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
@@ -27,5 +28,6 @@ export const COLLECTORS: readonly Collector[] = [
   groupsCollector,
   scaCollector,
   portsCollector,
+  sshKeysCollector,
   // registry: add new collectors above this line
 ];
