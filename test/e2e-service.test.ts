@@ -39,8 +39,10 @@ test('under cron: run --skip-empty-mail --quiet prints nothing on success; syslo
     fs.writeFileSync(path.join(sb.tree, 'a.conf'), 'one\n');
     const first = sb.run('run', '--skip-empty-mail', '--quiet');
     assert.deepEqual([first.code, first.stdout, first.stderr], [0, '', '']);
-    const [baseline] = await l.waitFor(1);
+    const [baseline, chainStart] = await l.waitFor(2);
     assert.match(baseline!, /^<174>1 \S+ \S+ syschangemon - - .*session [0-9a-f-]{36}: baseline, \d+ items, 0 errors$/);
+    // The session's digest; the first of a chain at notice (local5 = 21: 21*8+5).
+    assert.match(chainStart!, /^<173>1 .* session [0-9a-f-]{36} started \S+ digest [0-9a-f]{64} starts a new chain \(new database\), unsigned$/);
 
     fs.writeFileSync(path.join(sb.tree, 'a.conf'), 'two, longer\n');
     fs.writeFileSync(path.join(sb.tree, 'b.conf'), 'new\n');
@@ -48,12 +50,13 @@ test('under cron: run --skip-empty-mail --quiet prints nothing on success; syslo
     assert.deepEqual([second.code, second.stdout, second.stderr], [0, '', '']);
     const [report] = sb.json<Array<{ uuid: string; new_session_uuid?: string }>>('list-reports', '--format', 'json');
     const sessions = sb.json<Array<{ uuid: string }>>('list-sessions', '--format', 'json');
-    const got = await l.waitFor(2);
+    const got = await l.waitFor(2 + 1);
     // local5 = 21: notice = 21*8+5.
-    const summary = got.find((m) => m.startsWith('<173>1 '));
+    const summary = got.find((m) => m.startsWith('<173>1 ') && m.includes(' added, '));
     assert.ok(summary, got.join('\n'));
     assert.ok(summary.endsWith(`session ${sessions[0]!.uuid}: 2 added, 0 removed, 2 changed, 0 errors; report ${report!.uuid}`), summary);
-    const changes = await l.waitFor(1 + 1 + 4);
+    const changes = await l.waitFor(2 + 1 + 4 + 1);
+    assert.ok(changes.some((m) => m.startsWith('<174>1 ') && m.includes(`session ${sessions[0]!.uuid} started `) && / digest [0-9a-f]{64} prev [0-9a-f]{64}, unsigned$/.test(m)), changes.join('\n'));
     const keys = changes.filter((m) => m.startsWith('<174>1 ') && m.includes(`; report ${report!.uuid}`)).map((m) => m.replace(/^.* - - (\[[^\]]*\] )?/, ''));
     assert.ok(keys.some((k) => k.startsWith(`added file://${sb.tree}/b.conf`)), keys.join('\n'));
     assert.ok(keys.some((k) => k.startsWith(`changed file://${sb.tree}/a.conf (`)), keys.join('\n'));
@@ -85,7 +88,7 @@ test('under systemd (INVOCATION_ID) the summary goes to stderr with an sd-daemon
       env: { ...process.env, SYSCHANGEMON_CONFIG: '', INVOCATION_ID: '0123456789abcdef' },
     });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /^<6>session [0-9a-f-]{36}: baseline, \d+ items, 0 errors\n$/);
+    assert.match(r.stderr, /^<6>session [0-9a-f-]{36}: baseline, \d+ items, 0 errors\n<5>session [0-9a-f-]{36} started \S+ digest [0-9a-f]{64} starts a new chain \(new database\), unsigned\n$/);
   } finally {
     sb.cleanup();
   }

@@ -31,7 +31,7 @@ export const exportCommand: CommandSpec = {
       return;
     }
     if (args.format === 'json') {
-      out(`{\n  "session": ${JSON.stringify(sessionRef(session))},\n  "items": [`);
+      out(`{\n  "session": ${JSON.stringify(sessionRef(session, store))},\n  "items": [`);
       let first = true;
       for (const item of store.sessionItems(session)) {
         await outStream(`${first ? '\n' : ',\n'}    ${JSON.stringify({ key: item.key, plugin: item.plugin, attributes: item.attributes, contents: item.contentHashes, error: item.error })}`);

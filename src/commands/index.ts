@@ -14,6 +14,8 @@ import { resetCommand } from './reset.js';
 import { runCommand } from './run.js';
 import { capabilitiesCommand } from './capabilities.js';
 import { submitCommand } from './submit.js';
+import { keygenCommand } from './keygen.js';
+import { verifyCommand } from './verify.js';
 // commands: add new imports above this line
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -29,5 +31,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   runCommand,
   capabilitiesCommand,
   submitCommand,
+  keygenCommand,
+  verifyCommand,
   // registry: add new commands above this line
 ];

@@ -26,5 +26,8 @@ export const resetCommand: CommandSpec = {
     store.checkpoint();
     const { session } = await app.collect();
     if (!args.quiet && process.stdout.isTTY) out(`new baseline: session ${session.uuid} with ${session.item_count} items\n`);
+    // Said whenever not quiet: the old chain ends here, and verify checks from this session on.
+    const record = store.chainRecord(session.id);
+    if (!args.quiet && record) out(`reset: a new digest chain starts at session ${session.uuid} (digest ${record.digest}); the earlier history was dropped\n`);
   },
 };

@@ -29,6 +29,7 @@ export const CORE_SECTIONS: Record<string, OptionSchema> = {
     mail_handler: { type: 'string', default: 'smtp', choices: ['smtp', 'sendmail'], description: 'How reports are mailed.' },
     max_changes: { type: 'int', default: 500, description: 'Changes shown in full in a mailed report; the rest are counted.' },
     hostname: { type: 'string', default: '', description: 'Name of this host in reports (default: the system\'s).' },
+    signing_key: { type: 'string', default: '', description: 'Ed25519 private key file (from syschangemon keygen) that signs each session digest; empty: unsigned.' },
   },
   storage: {
     enable_plugin: { type: 'bool', default: true, description: 'Accepted for compatibility (storage is always on).' },

@@ -3,9 +3,11 @@
  * operations that `run` chains (collect, diff, cleanup). Commands stay thin on top of this.
  */
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { type Config, loadConfig } from '../config/config.js';
 import { hasRecipients } from '../config/recipients.js';
-import { usageError } from '../errors.js';
+import { messageOf, usageError } from '../errors.js';
+import { type ChainRecord, signedText } from '../store/chain.js';
 import { acquireLock, type Lock } from '../store/lock.js';
 import type { MailState, SessionRow } from '../store/store.js';
 import { Store } from '../store/store.js';
@@ -13,6 +15,7 @@ import type { Collector } from '../types.js';
 import type { Logger } from './logger.js';
 import { stderrLogger } from './logger.js';
 import type { Report } from './report-model.js';
+import { loadSigningKey, signText } from './signing.js';
 import { buildReport } from './report.js';
 import { collect, type CollectResult, type ProgressSink } from './runner.js';
 
@@ -113,9 +116,33 @@ export class App {
   async collect(opts: { full?: boolean } = {}): Promise<CollectResult> {
     this.takeLock();
     const progress = this.args.quiet || this.args.debug ? undefined : this.makeProgress?.(this.args);
-    const result = await collect(this.cfg, this.db(), this.collectors, this.log, this.hostname, progress, opts);
+    const signing = this.signer();
+    const result = await collect(this.cfg, this.db(), this.collectors, this.log, this.hostname, progress, { ...opts, ...signing });
     this.log.debug(`session ${result.session.uuid}: ${result.session.item_count} items, ${result.session.error_count} errors`);
     return result;
+  }
+
+  /** The configured signing key file (absolute), or undefined when sessions are not signed. */
+  get signingKeyFile(): string | undefined {
+    const v = String(this.cfg.sections.syschangemon?.signing_key ?? '').trim();
+    return v ? path.resolve(this.cfg.dir, v) : undefined;
+  }
+
+  /**
+   * How sessions are signed: with the configured key, or, when it cannot be used, not at all
+   * and a note saying why (the session is stored all the same; verify --public-key names it).
+   */
+  private signer(): { sign?: (record: ChainRecord) => string; notes?: string[] } {
+    const file = this.signingKeyFile;
+    if (!file) return {};
+    try {
+      const key = loadSigningKey(file);
+      return { sign: (record) => signText(key, signedText(record)) };
+    } catch (err) {
+      const line = `${messageOf(err)}; this session is not signed`;
+      this.log.warn(line);
+      return { notes: [line] };
+    }
   }
 
   /** The two sessions to compare: `-o` old and `-u` new, defaulting to the two latest. */

@@ -9,6 +9,8 @@ export interface SessionRef {
   started_at: string;
   finished_at: string | null;
   item_count: number;
+  /** The session's digest in the tamper-evident chain (`syschangemon verify`); null when it has none. */
+  digest?: string | null;
 }
 
 export interface AttributeChange {

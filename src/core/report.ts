@@ -13,8 +13,11 @@ import type { Logger } from './logger.js';
 import type { ChangeSource } from './render.js';
 import type { OmittedChanges, Report, ReportChange, SessionRef } from './report-model.js';
 
-export function sessionRef(s: SessionRow): SessionRef {
-  return { uuid: s.uuid, started_at: s.started_at, finished_at: s.finished_at, item_count: s.item_count };
+/** A session as reports name it, with its digest in the chain (null when it has none). */
+export function sessionRef(s: SessionRow, store?: Store): SessionRef {
+  const ref: SessionRef = { uuid: s.uuid, started_at: s.started_at, finished_at: s.finished_at, item_count: s.item_count };
+  if (store) ref.digest = store.chainRecord(s.id)?.digest ?? null;
+  return ref;
 }
 
 /** Diff two sessions into a report, let the collectors enrich it, and store it. */
@@ -33,8 +36,8 @@ export function buildReport(
     uuid: randomUUID(),
     created_at: new Date().toISOString(),
     hostname: newS.hostname,
-    old_session: sessionRef(oldS),
-    new_session: sessionRef(newS),
+    old_session: sessionRef(oldS, store),
+    new_session: sessionRef(newS, store),
     summary: { added: 0, removed: 0, changed: 0, errors: errors.length },
     changes,
     logins: [],

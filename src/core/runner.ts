@@ -6,6 +6,7 @@
 import { collectorFailure, ConfigError, messageOf } from '../errors.js';
 import type { Config } from '../config/config.js';
 import type { SessionRow, Store } from '../store/store.js';
+import type { ChainRecord } from '../store/chain.js';
 import { SessionWriter } from '../store/session-writer.js';
 import type { CollectContext, Collector, Item, Options, StoredItem } from '../types.js';
 import type { Logger } from './logger.js';
@@ -63,11 +64,12 @@ export async function collect(
   log: Logger,
   hostname: string,
   progress?: ProgressSink,
-  opts: { full?: boolean } = {},
+  opts: { full?: boolean; sign?: (record: ChainRecord) => string; notes?: readonly string[] } = {},
 ): Promise<CollectResult> {
   const ordered = await initCollectors(cfg, collectors);
-  const writer = new SessionWriter(store, hostname);
+  const writer = new SessionWriter(store, hostname, { sign: opts.sign });
   const previous = writer.previous;
+  for (const n of opts.notes ?? []) writer.note(n);
   try {
     for (const collector of ordered) {
       const options: Options = cfg.plugins.get(collector.name)!.options;

@@ -5,7 +5,7 @@
  */
 import type { App, GlobalArgs } from '../core/app.js';
 import type { Store } from '../store/store.js';
-import { changeLine, sendSyslog, summaryLine, type SendOptions, type SyslogLine } from './syslog.js';
+import { changeLine, digestLine, sendSyslog, summaryLine, type SendOptions, type SyslogLine } from './syslog.js';
 import { syslogSettings } from './syslog.js';
 
 function* changeLines(store: Store, reportUuid: string): Generator<SyslogLine> {
@@ -25,11 +25,31 @@ function* runLines(store: Store, reportUuid: string | undefined, perChange: bool
   if (s) yield summaryLine({ sessionUuid: s.uuid, added: 0, removed: 0, changed: 0, errors: s.error_count, items: s.item_count });
 }
 
+/**
+ * The digest lines of the sessions not yet sent (every session since the last line that went
+ * through, `collect` and `reset` included; only the newest when none was sent before), so a
+ * central log server holds the chain. Returns the lines and the last session id they cover.
+ */
+export function digestLines(store: Store): { lines: SyslogLine[]; last: number | undefined } {
+  const sent = store.meta('syslog_chain_last');
+  let records = [...store.chainRecords(sent ? Number(sent) : 0)];
+  if (!sent) records = records.slice(-1);
+  const lines = records.map((r) => digestLine(r, r.origin === 'upgrade' ? 'schema upgrade' : store.meta('chain_start')));
+  return { lines, last: records.length ? records[records.length - 1]!.session_id : undefined };
+}
+
 /** One of `run`'s after-report steps (composed in src/cli.ts). */
 export async function syslogRunStep(app: App, _args: GlobalArgs, reportUuid: string | undefined, opts: SendOptions = {}): Promise<number> {
   const settings = syslogSettings(app.cfg.sections['log.syslog'] ?? {});
   if (!settings.enabled) return 0;
-  const warning = await sendSyslog(settings, runLines(app.db(), reportUuid, settings.perChange), opts);
+  const store = app.db();
+  const digests = digestLines(store);
+  const lines = function* () {
+    yield* runLines(store, reportUuid, settings.perChange);
+    yield* digests.lines;
+  };
+  const warning = await sendSyslog(settings, lines(), opts);
   if (warning) app.log.warn(warning);
+  else if (digests.last !== undefined) store.setMeta('syslog_chain_last', String(digests.last));
   return 0;
 }

@@ -107,6 +107,21 @@ export function changeLine(change: Pick<ReportChange, 'key' | 'change' | 'attrib
   return { severity: 'info', text: oneLine(`${change.change} ${change.key}${detail}${why}; report ${reportUuid}`) };
 }
 
+/**
+ * `session <uuid> digest <hex> prev <hex>, signed`: the session's place in the digest chain
+ * (`syschangemon verify`). The first session of a chain says so, at notice severity.
+ */
+export function digestLine(
+  r: { uuid: string; started_at: string; digest: string; prev_digest: string | null; signature: string | null },
+  chainStart?: string,
+): SyslogLine {
+  const prev = r.prev_digest ? `prev ${r.prev_digest}` : `starts a new chain (${chainStart ?? 'new database'})`;
+  return {
+    severity: r.prev_digest ? 'info' : 'notice',
+    text: oneLine(`session ${r.uuid} started ${r.started_at} digest ${r.digest} ${prev}, ${r.signature ? 'signed' : 'unsigned'}`),
+  };
+}
+
 /** sd-daemon(3) prefix: the journal reads `<N>` at the start of a stderr line as its priority. */
 function sdDaemonLine(line: SyslogLine): string {
   return `<${SEVERITY[line.severity]}>${line.text}\n`;

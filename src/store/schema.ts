@@ -78,6 +78,31 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE items DROP COLUMN hash;
   `,
+  // 2 → 3: the tamper-evident history (see chain.ts). One row per complete session ever
+  // written since the last reset, kept when cleanup drops the session itself, so the chain of
+  // digests stays checkable from its first session. `chain_buckets` holds the bucket digests
+  // of the newest record's session, from which the next session's are computed. `meta` holds
+  // small named values.
+  `
+  CREATE TABLE chain (
+    session_id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    prev_digest TEXT,
+    digest TEXT NOT NULL,
+    signature TEXT,
+    origin TEXT NOT NULL
+  );
+  CREATE TABLE chain_buckets (
+    bucket INTEGER PRIMARY KEY,
+    digest BLOB NOT NULL
+  );
+  CREATE TABLE meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,6 +7,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Item, StoredItem } from '../types.js';
 import { decodeItem, encodeAttrs, encodeContentRefs, encodeNotes } from './codec.js';
 import type { SessionRow, Store } from './store.js';
+import type { ChainRecord } from './chain.js';
 
 interface CurrentRow {
   id: number;
@@ -85,8 +86,14 @@ export class SessionWriter {
    */
   private readonly emptyStore: boolean;
 
-  constructor(store: Store, hostname: string) {
+  /** Signs a session's chain record (the configured signing key), when set. */
+  private readonly sign: ((record: ChainRecord) => string) | undefined;
+  /** The chain record written by finish(). */
+  chainRecord: ChainRecord | undefined;
+
+  constructor(store: Store, hostname: string, opts: { sign?: (record: ChainRecord) => string } = {}) {
     this.store = store;
+    this.sign = opts.sign;
     const db = store.db;
     this.previous = store.latestSession();
     this.emptyStore = store.db.prepare('SELECT 1 FROM keys LIMIT 1').get() === undefined;
@@ -285,13 +292,15 @@ export class SessionWriter {
         'UPDATE sessions SET finished_at = ?, complete = 1, item_count = ?, error_count = ?, notes = ? WHERE id = ?',
       ).run(new Date().toISOString(), this.itemCount, this.errorCount, encodeNotes(this.notes), this.session.id);
       db.exec('DELETE FROM temp.seen');
+      const row = db.prepare('SELECT * FROM sessions WHERE id = ?').get(this.session.id) as SessionRow;
+      this.chainRecord = this.store.appendChain(row, 'collect', this.sign);
       db.exec('COMMIT');
+      this.done = true;
+      return row;
     } catch (err) {
       this.abort();
       throw err;
     }
-    this.done = true;
-    return db.prepare('SELECT * FROM sessions WHERE id = ?').get(this.session.id) as SessionRow;
   }
 
   /** Drop everything written for this session. */

@@ -10,6 +10,7 @@ import type { Report, ReportChange } from '../core/report-model.js';
 import { databaseError, messageOf, notFound } from '../errors.js';
 import type { StoredItem } from '../types.js';
 import { decodeAttrs, decodeChange, decodeContentRefs, decodeItem, decodeNotes, decodeReportHead, encodeChange, encodeReportHead, type ReportHead } from './codec.js';
+import { advanceBuckets, type BucketDigests, type ChainOrigin, type ChainRecord, fullBuckets, sessionDigest, stateDigest } from './chain.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { checkDatabaseFiles, checkStorageDir, createPrivateFile, DB_COMPANIONS, makePrivate } from './secure-dir.js';
 
@@ -59,6 +60,8 @@ export interface ReportRow {
   mail_error: string | null;
 }
 
+/** The schema version that added the digest chain (see schema.ts). */
+const CHAIN_VERSION = 3;
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const PAGE = 1000;
 
@@ -167,6 +170,8 @@ export class Store {
     if (readonly) throw databaseError(`${this.file} needs a schema upgrade: run a command that writes (e.g. 'syschangemon collect')`);
     const run = this.db.transaction(() => {
       for (let v = version; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
+      // The sessions stored before the history had digests join the chain as they are now.
+      if (version < CHAIN_VERSION) for (const s of this.db.prepare('SELECT * FROM sessions WHERE complete = 1 ORDER BY id').all() as SessionRow[]) this.appendChain(s, 'upgrade');
       this.db.pragma(`application_id = ${APPLICATION_ID}`);
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     });
@@ -420,13 +425,152 @@ export class Store {
     return run.immediate();
   }
 
-  /** Drop every session, item, blob and report. */
+  /**
+   * Drop every session, item, blob, report and chain record. The next session starts a new
+   * chain, and its record says it follows a reset.
+   */
   clear(): void {
     this.db
       .transaction(() => {
-        this.db.exec('DELETE FROM report_changes; DELETE FROM reports; DELETE FROM items; DELETE FROM keys; DELETE FROM blobs; DELETE FROM sessions;');
+        this.db.exec('DELETE FROM report_changes; DELETE FROM reports; DELETE FROM items; DELETE FROM keys; DELETE FROM blobs; DELETE FROM sessions; DELETE FROM chain; DELETE FROM chain_buckets;');
+        this.deleteMeta('chain_buckets_session');
+        this.setMeta('chain_start', `reset at ${new Date().toISOString()}`);
       })
       .immediate();
+  }
+
+  // ---- the digest chain (chain.ts) ------------------------------------------------------------
+
+  /** Chain records in session order, in pages. */
+  *chainRecords(afterSessionId = 0): Generator<ChainRecord> {
+    const stmt = this.db.prepare(`SELECT * FROM chain WHERE session_id > ? ORDER BY session_id LIMIT ${PAGE}`);
+    let after = afterSessionId;
+    for (;;) {
+      const rows = stmt.all(after) as ChainRecord[];
+      yield* rows;
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1]!.session_id;
+    }
+  }
+
+  chainRecord(sessionId: number): ChainRecord | undefined {
+    return this.db.prepare('SELECT * FROM chain WHERE session_id = ?').get(sessionId) as ChainRecord | undefined;
+  }
+
+  /**
+   * Compute and store the chain record of a complete session (inside the caller's transaction,
+   * which has written the session): linked to the newest record, signed by `sign` if given.
+   * The bucket digests follow from the kept ones when those are the previous complete
+   * session's (the usual case: cost in proportion to the changes), else they are read in full.
+   */
+  appendChain(session: SessionRow, origin: ChainOrigin, sign?: (record: ChainRecord) => string): ChainRecord {
+    const last = this.db.prepare('SELECT digest FROM chain ORDER BY session_id DESC LIMIT 1').pluck().get() as string | undefined;
+    const before = this.db.prepare('SELECT id FROM sessions WHERE complete = 1 AND id < ? ORDER BY id DESC LIMIT 1').pluck().get(session.id) as number | undefined;
+    const keptFor = Number(this.meta('chain_buckets_session') ?? 0);
+    let buckets: BucketDigests;
+    if (before !== undefined && keptFor === before) {
+      buckets = new Map();
+      for (const r of this.db.prepare('SELECT bucket, digest FROM chain_buckets').raw(true).iterate() as IterableIterator<[number, Buffer]>) buckets.set(r[0], r[1]);
+      const old = new Map(buckets);
+      advanceBuckets(this.db, buckets, before, session.id);
+      const del = this.db.prepare('DELETE FROM chain_buckets WHERE bucket = ?');
+      const put = this.db.prepare('INSERT OR REPLACE INTO chain_buckets (bucket, digest) VALUES (?, ?)');
+      for (const b of old.keys()) if (!buckets.has(b)) del.run(b);
+      for (const [b, d] of buckets) if (!old.get(b)?.equals(d)) put.run(b, d);
+    } else {
+      buckets = fullBuckets(this.db, session.id);
+      this.db.exec('DELETE FROM chain_buckets');
+      const put = this.db.prepare('INSERT INTO chain_buckets (bucket, digest) VALUES (?, ?)');
+      for (const [b, d] of buckets) put.run(b, d);
+    }
+    this.setMeta('chain_buckets_session', String(session.id));
+    const prev = last ?? null;
+    const record: ChainRecord = {
+      session_id: session.id,
+      uuid: session.uuid,
+      started_at: session.started_at,
+      finished_at: session.finished_at ?? '',
+      prev_digest: prev,
+      digest: sessionDigest(session, prev, stateDigest(buckets)),
+      signature: null,
+      origin,
+    };
+    if (sign) {
+      try {
+        record.signature = sign(record);
+      } catch {
+        // An unsigned record, which verify --public-key names; the session itself is kept.
+      }
+    }
+    this.db
+      .prepare('INSERT INTO chain (session_id, uuid, started_at, finished_at, prev_digest, digest, signature, origin) VALUES (@session_id, @uuid, @started_at, @finished_at, @prev_digest, @digest, @signature, @origin)')
+      .run(record);
+    return record;
+  }
+
+  /** Every complete session, oldest first (for verify). */
+  *completeSessions(): Generator<SessionRow> {
+    const stmt = this.db.prepare(`SELECT * FROM sessions WHERE complete = 1 AND id > ? ORDER BY id LIMIT ${PAGE}`);
+    let after = 0;
+    for (;;) {
+      const rows = stmt.all(after) as SessionRow[];
+      yield* rows;
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  /**
+   * The state digest of a stored session recomputed from its items: read in full, or, given
+   * the bucket digests of an earlier session, from the rows that differ between the two
+   * (`from.buckets` is advanced in place). For verify.
+   */
+  sessionState(session: SessionRow, from?: { session: SessionRow; buckets: BucketDigests }): { state: Buffer; buckets: BucketDigests } {
+    if (from) {
+      advanceBuckets(this.db, from.buckets, from.session.id, session.id);
+      return { state: stateDigest(from.buckets), buckets: from.buckets };
+    }
+    const buckets = fullBuckets(this.db, session.id);
+    return { state: stateDigest(buckets), buckets };
+  }
+
+  /** The bucket digests kept for the next session, and the session they are of (for verify). */
+  keptBuckets(): { session_id: number; buckets: BucketDigests } {
+    const buckets: BucketDigests = new Map();
+    for (const r of this.db.prepare('SELECT bucket, digest FROM chain_buckets').raw(true).iterate() as IterableIterator<[number, Buffer]>) buckets.set(r[0], r[1]);
+    return { session_id: Number(this.meta('chain_buckets_session') ?? 0), buckets };
+  }
+
+  /** Stored contents whose bytes no longer hash to their name, with a key that uses each. */
+  alteredBlobs(): { hash: string; key: string | undefined }[] {
+    const bad: string[] = [];
+    for (const row of this.db.prepare('SELECT hash, data FROM blobs').iterate() as IterableIterator<{ hash: string; data: Buffer }>) {
+      if (createHash('sha256').update(row.data).digest('hex') !== row.hash) bad.push(row.hash);
+    }
+    const user = this.db.prepare(
+      `SELECT k.key FROM items i JOIN keys k ON k.id = i.key_id, json_each(i.contents) j
+       WHERE i.contents IS NOT NULL AND j.value = ? ORDER BY i.valid_from LIMIT 1`,
+    ).pluck();
+    return bad.map((hash) => ({ hash, key: user.get(hash) as string | undefined }));
+  }
+
+  /** Run `fn` on one consistent snapshot of the database (a read transaction). */
+  snapshot<T>(fn: () => T): T {
+    return this.db.transaction(fn).deferred();
+  }
+
+  // ---- small named values -------------------------------------------------------------------
+
+  meta(name: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE name = ?').pluck().get(name) as string | undefined) ?? undefined;
+  }
+
+  setMeta(name: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
+  }
+
+  deleteMeta(name: string): void {
+    this.db.prepare('DELETE FROM meta WHERE name = ?').run(name);
   }
 
   /** Give back free pages after large deletions (cheap when there is nothing to do). */
