@@ -98,7 +98,7 @@ export async function main(argv: string[]): Promise<void> {
     });
   for (const spec of COMMANDS) {
     cli = cli.command(
-      spec.name,
+      spec.positional ? `${spec.name} ${spec.positional}` : spec.name,
       spec.describe + (spec.formats ? ` [--format ${spec.formats.join('|')}]` : ''),
       (y) => {
         for (const [name, def] of Object.entries(spec.options ?? {})) y.option(name, def);

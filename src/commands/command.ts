@@ -14,6 +14,8 @@ export interface OptionDef {
 export interface CommandSpec {
   name: string;
   describe: string;
+  /** Positional arguments after the name, in yargs' form (`<collector>`). */
+  positional?: string;
   /** Options of this command only (the global ones are declared once in src/cli.ts). */
   options?: Record<string, OptionDef>;
   /** Allowed values of --format for this command (first is the default). */

@@ -16,6 +16,7 @@ import { capabilitiesCommand } from './capabilities.js';
 import { submitCommand } from './submit.js';
 import { keygenCommand } from './keygen.js';
 import { verifyCommand } from './verify.js';
+import { gatherCommand } from './gather.js';
 // commands: add new imports above this line
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -33,5 +34,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   submitCommand,
   keygenCommand,
   verifyCommand,
+  gatherCommand,
   // registry: add new commands above this line
 ];
