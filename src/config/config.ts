@@ -158,7 +158,8 @@ export function loadConfig(opts: LoadOptions): Config {
     new Map((section?.entries ?? []).map((e) => [e.key, { value: e.value, file: from, line: e.line, ...(inherited ? { inherited } : {}) }]));
   const checkKeys = (section: IniSection, schema: OptionSchema, from: string) => {
     for (const entry of section.entries) {
-      if (specFor(schema, entry.key)) continue;
+      // enable_plugin in a core section: false is harmless, true is refused below.
+      if (specFor(schema, entry.key) || entry.key === 'enable_plugin') continue;
       const names = Object.entries(schema).map(([k, s]) => (s.prefix ? `${k}.<name>` : k));
       throw new ConfigError(
         `unknown key '${entry.key}' in [${section.name}]; expected one of: ${names.join(', ')}${didYouMean(entry.key, Object.keys(schema))}`,
@@ -252,6 +253,13 @@ export function loadConfig(opts: LoadOptions): Config {
     if (!isPlugin(name)) continue;
     const flag = mainKeys(name).get('enable_plugin');
     if (flag) enabledBy.set(name, readEnable(flag, name));
+  }
+
+  // A core section cannot be enabled as a collector (the Python tool failed to load it).
+  for (const name of new Set([MAIN_SECTION, ...mainSections.keys()])) {
+    if (isPlugin(name)) continue;
+    const flag = mainKeys(name).get('enable_plugin');
+    if (flag && readEnable(flag, name)) throw new ConfigError(`[${name}] is not a collector: enable_plugin cannot be true here`, flag);
   }
 
   /** Main-file keys, then the plugin files' keys the main file does not set. */
