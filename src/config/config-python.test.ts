@@ -193,12 +193,12 @@ test('generated configs: Python configparser + cement 2.8 rules and loadConfig a
     assert.deepEqual(enabled, expected.enabled.filter((p) => p !== 'storage'), `${where}: enabled collectors`);
     for (const name of enabled) {
       const got = config!.plugins.get(name)!.options;
-      const want = expected.sections[name] ?? {};
+      const want: Record<string, string> = (expected as Effective).sections[name] ?? {};
       for (const key of ['path', 'note', 'host']) assert.equal(got[key], pyStripped(want[key]), `${where}: [${name}] ${key}`);
     }
     const core: [string, string][] = [['syschangemon', 'hostname'], ['mail.smtp', 'host']];
     for (const [sec, key] of core) {
-      const want = expected.sections[sec]?.[key];
+      const want: string | undefined = (expected as Effective).sections[sec]?.[key];
       if (want !== undefined) assert.equal(config!.sections[sec]![key], pyStripped(want), `${where}: [${sec}] ${key}`);
     }
   }
