@@ -4,10 +4,11 @@
  * each glob case against a plain `<root>/**` include. Two measurements per case:
  *
  * - match: every path of the tree tested against the case's include and exclude sets in this
- *   process (compiled once, as the walk does), median and minimum of --runs passes after three
- *   warm-up passes;
+ *   process (compiled once, as the walk does): CPU time, median and minimum of --runs passes
+ *   after three warm-up passes;
  * - collect: `syschangemon collect` with only the file collector, a no-change run on a
- *   database the first run made (the walk and the globs, no hashing), median of --runs.
+ *   database the first run made (the walk and the globs, no hashing): wall and user+sys CPU
+ *   (GNU time), median of --runs.
  *
  * Target: every case at most 2× the plain `**` include.
  *
@@ -71,9 +72,11 @@ for (const [name, include, exclude] of CASES) {
   const times = [];
   let kept = 0;
   for (let r = 0; r < runs; r++) {
-    const t = process.hrtime.bigint();
+    // CPU time of the pass (the host may be loaded: wall time would mostly measure waiting).
+    const t = process.cpuUsage();
     kept = matchPass(inc, exc);
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    const d = process.cpuUsage(t);
+    times.push((d.user + d.system) / 1000);
   }
   const etc = path.join(work, `etc-${rows.length}`);
   fs.mkdirSync(path.join(etc, 'plugins.d'), { recursive: true });
@@ -90,17 +93,17 @@ for (const [name, include, exclude] of CASES) {
   const samples = [];
   for (let r = 0; r < runs; r++) samples.push(timed(argv));
   const s = summarize(samples);
-  const row = { name, kept, match: median(times), matchMin: Math.min(...times), collect: s.wall, collectMin: s.wallMin, collectMax: s.wallMax };
+  const row = { name, kept, match: median(times), matchMin: Math.min(...times), collect: s.wall, collectMin: s.wallMin, collectMax: s.wallMax, cpu: s.user + s.sys };
   base ??= row;
   rows.push(row);
 }
 
 const f = (x, d = 1) => x.toFixed(d);
 console.log(`Synthetic tree: ${counts.dirs + counts.files + counts.links} entries (${counts.dirs} dirs, ${counts.files} files, ${counts.links} symlinks), ${paths.length} paths below the root; ${runs} runs; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}.\n`);
-console.log('| case | paths kept | match all paths: median (min) | × baseline (min) | no-change collect: median (range) | × baseline |');
-console.log('| --- | --- | --- | --- | --- | --- |');
+console.log('| case | paths kept | match all paths, CPU: median (min) | × baseline (min) | no-change collect, wall: median (range) | collect CPU (user+sys) | CPU × baseline |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
-  console.log(`| ${r.name} | ${r.kept} | ${f(r.match)} ms (${f(r.matchMin)} ms) | ${f(r.match / base.match, 2)} (${f(r.matchMin / base.matchMin, 2)}) | ${f(r.collect, 2)} s (${f(r.collectMin, 2)}–${f(r.collectMax, 2)}) | ${f(r.collect / base.collect, 2)} |`);
+  console.log(`| ${r.name} | ${r.kept} | ${f(r.match)} ms (${f(r.matchMin)} ms) | ${f(r.match / base.match, 2)} (${f(r.matchMin / base.matchMin, 2)}) | ${f(r.collect, 2)} s (${f(r.collectMin, 2)}–${f(r.collectMax, 2)}) | ${f(r.cpu, 2)} s | ${f(r.cpu / base.cpu, 2)} |`);
 }
 if (!opt.keep) fs.rmSync(work, { recursive: true, force: true });
 else console.log(`\nwork directory kept: ${work}`);
