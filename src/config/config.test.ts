@@ -87,6 +87,7 @@ test('the Python tool\'s syschangemon.conf and plugins.d load unchanged', () => 
     mail_handler: 'smtp',
     max_changes: 500,
     hostname: '',
+    signing_key: '',
   });
   const smtp = config.sections['mail.smtp']!;
   assert.equal(smtp.to_addr, 'mcree@tricon.hu');
