@@ -51,6 +51,12 @@ async function execute(spec: CommandSpec, argv: GlobalArgs & Record<string, unkn
     return typeof code === 'number' ? code : 0;
   } catch (err) {
     if (argv.debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    // Close before exiting: a failed write's transaction is rolled back and its WAL given back.
+    try {
+      app?.close();
+    } catch {
+      // the error below is the one to report
+    }
     // The failure goes to the log file too (stderr gets it below).
     app?.log.record?.('error', `${spec.name}: ${messageOf(err)}`);
     if (err instanceof SysError) fail(err.message, err.exitCode);

@@ -132,7 +132,7 @@ export class App {
    * How sessions are signed: with the configured key, or, when it cannot be used, not at all
    * and a note saying why (the session is stored all the same; verify --public-key names it).
    */
-  private signer(): { sign?: (record: ChainRecord) => string; notes?: string[] } {
+  signer(): { sign?: (record: ChainRecord) => string; notes?: string[] } {
     const file = this.signingKeyFile;
     if (!file) return {};
     try {

@@ -27,6 +27,15 @@ export const DB_COMPANIONS = ['-wal', '-shm', '-journal'] as const;
 
 export const unsafeStorage = (message: string) => new SysError('E_UNSAFE', message);
 
+/** A file in a sound storage directory that syschangemon cannot use; `reset` moves it aside. */
+export class UnsafeFileError extends SysError {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super('E_UNSAFE', message);
+    this.file = file;
+  }
+}
+
 const euid = () => (typeof process.geteuid === 'function' ? process.geteuid() : 0);
 
 /** Whether a file owned by `uid` may be trusted: root's or the running user's. */
@@ -162,13 +171,13 @@ export function checkStorageFile(file: string): boolean {
   const st = lstatOrUndefined(file);
   if (!st) return false;
   if (st.isSymbolicLink()) {
-    throw unsafeStorage(`${file} is a symlink (to ${safeReadlink(file)}), not a file of syschangemon's: remove it (rm ${file})`);
+    throw new UnsafeFileError(file, `${file} is a symlink (to ${safeReadlink(file)}), not a file of syschangemon's: remove it (rm ${file})`);
   }
-  if (!st.isFile()) throw unsafeStorage(`${file} is not a regular file: remove it`);
+  if (!st.isFile()) throw new UnsafeFileError(file, `${file} is not a regular file: remove it`);
   if (st.uid !== euid()) {
-    throw unsafeStorage(`${file} is owned by ${ownerName(st.uid)}, not ${who()}: someone else made it; move it away (it is not trusted)`);
+    throw new UnsafeFileError(file, `${file} is owned by ${ownerName(st.uid)}, not ${who()}: someone else made it; move it away (it is not trusted)`);
   }
-  if (st.nlink > 1) throw unsafeStorage(`${file} has ${st.nlink} hard links: it may be another file's name; move it away`);
+  if (st.nlink > 1) throw new UnsafeFileError(file, `${file} has ${st.nlink} hard links: it may be another file's name; move it away`);
   return true;
 }
 

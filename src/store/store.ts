@@ -116,10 +116,11 @@ export class Store {
    * database — truncated, corrupt, foreign — is an error that names it; it is never overwritten.
    */
   static open(file: string, opts: { readonly?: boolean } = {}): Store {
+    const readonly = opts.readonly === true;
     const dir = path.dirname(file);
     // The directory, then the files in it (see secure-dir.ts): nothing is created, opened or
     // chmodded before both passed.
-    if (!checkStorageDir(dir, { create: !opts.readonly })) {
+    if (!checkStorageDir(dir, { create: !readonly })) {
       throw notFound(`no database at ${file}: run 'syschangemon collect' first`);
     }
     const exists = checkDatabaseFiles(file);
@@ -130,25 +131,25 @@ export class Store {
         throw wrapOpenError(file, err);
       }
     } else {
-      if (opts.readonly) throw notFound(`no database at ${file}: run 'syschangemon collect' first`);
+      if (readonly) throw notFound(`no database at ${file}: run 'syschangemon collect' first`);
       createPrivateFile(file);
     }
-    if (!opts.readonly) makePrivate(file);
-    let db: DB;
+    const db = openDatabase(file, readonly);
+    const store = new Store(db, file);
     try {
-      db = new Database(file, { fileMustExist: true, timeout: 10_000 });
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      // Whose file it is comes first: a foreign or newer database is left exactly as it was
+      // (no chmod, no switch to WAL, no -wal or -shm beside it).
+      const version = store.identify();
+      if (!readonly) {
+        makePrivate(file);
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
       db.pragma('foreign_keys = ON');
       db.pragma('temp_store = MEMORY');
       db.pragma('cache_size = -4000');
-    } catch (err) {
-      throw wrapOpenError(file, err);
-    }
-    const store = new Store(db, file);
-    try {
-      store.migrate(opts.readonly === true);
-      if (!opts.readonly) for (const ext of DB_COMPANIONS) makePrivate(file + ext);
+      store.migrate(version, readonly);
+      if (!readonly) for (const ext of DB_COMPANIONS) makePrivate(file + ext);
     } catch (err) {
       db.close();
       throw wrapOpenError(file, err);
@@ -156,7 +157,8 @@ export class Store {
     return store;
   }
 
-  private migrate(readonly: boolean): void {
+  /** The schema version of a syschangemon database (0: a new, empty file); else an error. */
+  private identify(): number {
     const appId = this.db.pragma('application_id', { simple: true }) as number;
     const version = this.db.pragma('user_version', { simple: true }) as number;
     const tables = (this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
@@ -166,6 +168,10 @@ export class Store {
     if (version > SCHEMA_VERSION) {
       throw databaseError(`${this.file} has schema version ${version}, newer than this syschangemon understands (${SCHEMA_VERSION}); upgrade syschangemon`);
     }
+    return version;
+  }
+
+  private migrate(version: number, readonly: boolean): void {
     if (version === SCHEMA_VERSION) return;
     if (readonly) throw databaseError(`${this.file} needs a schema upgrade: run a command that writes (e.g. 'syschangemon collect')`);
     const run = this.db.transaction(() => {
@@ -178,8 +184,25 @@ export class Store {
     run.immediate();
   }
 
+  /** SQLite's quick_check: undefined when the file is sound, else its first complaint. */
+  damage(): string | undefined {
+    const rows = this.db.pragma('quick_check(1)') as { quick_check: string }[];
+    const first = rows[0]?.quick_check;
+    return first === 'ok' ? undefined : (first ?? 'quick_check gave no answer').replace(/\s+/g, ' ').trim();
+  }
+
+  /**
+   * Close. A transaction a failure left open is rolled back first, so closing the last
+   * connection checkpoints and removes the WAL: a failed write (a full disk) gives its space back.
+   */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    try {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    } catch {
+      // closing rolls back anyway
+    }
+    this.db.close();
   }
 
   // ---- sessions ---------------------------------------------------------------------------
@@ -426,6 +449,44 @@ export class Store {
   }
 
   /**
+   * Keep only `session` (a complete one: reset's new baseline): every other session, every
+   * report, and the items, keys and texts only they used are dropped, in one transaction. The
+   * digest chain starts anew at `session`: its record is recomputed with no predecessor (and
+   * signed again with `sign`, when given), and the chain's start says it follows a reset.
+   */
+  keepOnly(session: SessionRow, sign?: (record: ChainRecord) => string): { sessions: number; chain?: ChainRecord } {
+    const run = this.db.transaction(() => {
+      this.db.exec('DELETE FROM report_changes; DELETE FROM reports;');
+      const sessions = this.db.prepare('DELETE FROM sessions WHERE id <> ?').run(session.id).changes;
+      this.db.prepare('DELETE FROM items WHERE valid_to IS NOT NULL AND valid_to < ?').run(session.id);
+      this.db.prepare('DELETE FROM items WHERE valid_from > ?').run(session.id);
+      this.db.exec('DELETE FROM keys WHERE id NOT IN (SELECT key_id FROM items)');
+      this.db.exec(`DELETE FROM blobs WHERE hash NOT IN (
+        SELECT j.value FROM items i, json_each(i.contents) j WHERE i.contents IS NOT NULL)`);
+      this.db.prepare('DELETE FROM chain WHERE session_id <> ?').run(session.id);
+      this.setMeta('chain_start', `reset at ${new Date().toISOString()}`);
+      const record = this.chainRecord(session.id);
+      const row = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(session.id) as SessionRow | undefined;
+      if (!record || !row) return { sessions };
+      record.prev_digest = null;
+      record.digest = sessionDigest(row, null, stateDigest(fullBuckets(this.db, session.id)));
+      record.signature = null;
+      if (sign) {
+        try {
+          record.signature = sign(record);
+        } catch {
+          // unsigned, as a collect whose key failed; verify --public-key names it
+        }
+      }
+      this.db
+        .prepare('UPDATE chain SET prev_digest = NULL, digest = ?, signature = ? WHERE session_id = ?')
+        .run(record.digest, record.signature, session.id);
+      return { sessions, chain: record };
+    });
+    return run.immediate();
+  }
+
+  /**
    * Drop every session, item, blob, report and chain record. The next session starts a new
    * chain, and its record says it follows a reset.
    */
@@ -579,6 +640,61 @@ export class Store {
   }
 }
 
+/**
+ * Open the SQLite file. A read-only command on read-only storage (a read-only mount, or a
+ * directory it may not write) cannot make the -shm file SQLite's WAL mode needs; when no WAL
+ * holds unfinished data it reads the file as immutable instead.
+ */
+function openDatabase(file: string, readonly: boolean): DB {
+  try {
+    const db = withUris(() => new Database(file, { fileMustExist: true, readonly, timeout: 10_000 }));
+    try {
+      // SQLite opens the WAL index at the first read: a failure to do so shows here.
+      if (readonly) db.pragma('schema_version', { simple: true });
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return db;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (!readonly || (code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY')) throw wrapOpenError(file, err);
+    let walSize = 0;
+    try {
+      walSize = fs.lstatSync(`${file}-wal`).size;
+    } catch {
+      // no WAL: the file holds everything
+    }
+    if (walSize > 0) throw wrapOpenError(file, err);
+    try {
+      return openImmutable(file);
+    } catch {
+      throw wrapOpenError(file, err);
+    }
+  }
+}
+
+function openImmutable(file: string): DB {
+  const uri = `file:${file.split('/').map(encodeURIComponent).join('/')}?immutable=1`;
+  return withUris(() => new Database(uri, { fileMustExist: true, readonly: true }));
+}
+
+/**
+ * better-sqlite3 reads SQLITE_USE_URI once, when its addon loads at the first open: URI names
+ * (`file:…?immutable=1`) are then understood. Absolute paths, which are all the store opens,
+ * mean what they did.
+ */
+function withUris<T>(open: () => T): T {
+  const before = process.env.SQLITE_USE_URI;
+  process.env.SQLITE_USE_URI = '1';
+  try {
+    return open();
+  } finally {
+    if (before === undefined) delete process.env.SQLITE_USE_URI;
+    else process.env.SQLITE_USE_URI = before;
+  }
+}
+
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
@@ -606,5 +722,11 @@ function wrapOpenError(file: string, err: unknown) {
       return databaseError(`${file} is corrupt (${messageOf(err)}); move it away or run 'syschangemon reset'`, err);
     }
   }
-  return databaseError(`cannot open database ${file}: ${messageOf(err)}`, err);
+  let hint = '';
+  try {
+    fs.accessSync(path.dirname(file), fs.constants.W_OK);
+  } catch {
+    hint = ' (its directory is read-only: list-sessions, print-report and export still read it; commands that write need it writable)';
+  }
+  return databaseError(`cannot open database ${file}: ${messageOf(err)}${hint}`, err);
 }
