@@ -107,6 +107,41 @@ export type OptionSchema = Record<string, OptionSpec>;
 /** Parsed options of a collector: keys as in the config file. */
 export type Options = Record<string, unknown>;
 
+/** The JSON type of an attribute value; `null` is allowed only where `nullable` says so. */
+export type AttrType = 'string' | 'number' | 'boolean';
+
+/** Declares one attribute of an item kind (osquery's table columns). */
+export interface AttributeSpec {
+  type: AttrType;
+  /** One line for the collector README's table. */
+  description: string;
+  /**
+   * Shown for an added or removed item, so the report says what it is (a new setuid file: its
+   * type, mode, owner, size and short sha256), in declaration order.
+   */
+  summary?: boolean;
+  /** Changes on its own without the thing changing in a way that matters (a counter, a time). */
+  volatile?: boolean;
+  /** May be absent from an item (only some items have it). */
+  optional?: boolean;
+  /** May be null. */
+  nullable?: boolean;
+}
+
+/** Declares one kind of item a collector emits: its key form, attributes and kept contents. */
+export interface ItemSpec {
+  /**
+   * The key form, e.g. `file://<path>` or `scap://<profile>/_summary`: literal text with
+   * `<placeholders>`. An item belongs to the first spec of its collector whose form matches.
+   */
+  key: string;
+  /** One line: what one item is. */
+  description: string;
+  attributes: Readonly<Record<string, AttributeSpec>>;
+  /** Named contents kept for unified diffs, with what each holds. */
+  contents?: Readonly<Record<string, string>>;
+}
+
 /** A collector plugin. */
 export interface Collector {
   /** Name: config section, file `plugins.d/<name>.conf` and key scheme. */
@@ -115,6 +150,12 @@ export interface Collector {
   readonly description: string;
   /** The options it accepts besides `enable_plugin`. */
   readonly options: OptionSchema;
+  /**
+   * The kinds of item it emits, declared once: the README's item tables, the man page's
+   * collector list, what reports show of an added or removed item and the conformance test
+   * all come from here. A failure item (`<name>://` with an error) needs no declaration.
+   */
+  readonly items: readonly ItemSpec[];
   /** Collectors whose items this one reads with `sessionItems` (run after them). */
   readonly after?: readonly string[];
   /**

@@ -13,7 +13,7 @@ export async function printReport(app: App, row: ReportRow, format: string): Pro
     return;
   }
   const kind = format === 'html' ? 'html' : 'text';
-  const opts = { templateDir: app.cfg.templateDir };
+  const opts = { templateDir: app.cfg.templateDir, describe: app.describe };
   // Streamed piece by piece when the template exports its parts as macros (the bundled ones
   // do); a custom template that does not is rendered whole, holding the report in memory.
   if (await streamReport(store.reportHead(row), storedChanges(store, row), kind, opts, outStream)) return;

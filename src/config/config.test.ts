@@ -18,6 +18,7 @@ const fake = (name: string, options: Collector['options']): Collector => ({
   name,
   description: `fake ${name}`,
   options,
+  items: [],
   collect: async () => {},
 });
 const COLLECTORS: Collector[] = [

@@ -14,7 +14,8 @@ import { Store } from '../store/store.js';
 import type { Collector } from '../types.js';
 import type { Logger } from './logger.js';
 import { stderrLogger } from './logger.js';
-import type { Report } from './report-model.js';
+import { describeChanges, type ShownAttribute } from './items.js';
+import type { Report, ReportChange } from './report-model.js';
 import { loadSigningKey, signText } from './signing.js';
 import { buildReport } from './report.js';
 import { collect, type CollectResult, type ProgressSink } from './runner.js';
@@ -64,6 +65,7 @@ export class App {
   readonly steps: readonly RunStep[];
   private readonly makeProgress: AppParts['progress'];
   private store?: Store;
+  private describer?: (change: ReportChange) => ShownAttribute[] | undefined;
   private lock?: Lock;
 
   constructor(args: GlobalArgs, parts: AppParts) {
@@ -84,6 +86,11 @@ export class App {
   get hostname(): string {
     const configured = this.cfg.sections.syschangemon?.hostname;
     return typeof configured === 'string' && configured ? configured : os.hostname();
+  }
+
+  /** What reports show of an added or removed item, from the collectors' declarations. */
+  get describe(): (change: ReportChange) => ShownAttribute[] | undefined {
+    return (this.describer ??= describeChanges(this.collectors));
   }
 
   /** The store, opened once. Read-only commands do not create a database. */

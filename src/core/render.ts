@@ -8,6 +8,7 @@
  */
 import nunjucks from 'nunjucks';
 import { bundledTemplateDir, programVersion } from './paths.js';
+import type { ShownAttribute } from './items.js';
 import type { Report, ReportChange } from './report-model.js';
 
 export type RenderFormat = 'text' | 'html';
@@ -28,6 +29,7 @@ function env(templateDir: string | undefined, html: boolean): nunjucks.Environme
     e.addFilter('fmt', formatValue);
     e.addFilter('repeat', (s: string, n: number) => String(s).repeat(Math.max(0, Math.floor(Number(n) || 0))));
     e.addFilter('diffclass', diffClass);
+    e.addFilter('attrline', attrLine);
     envs.set(id, e);
   }
   return e;
@@ -36,6 +38,11 @@ function env(templateDir: string | undefined, html: boolean): nunjucks.Environme
 /** An attribute value for display: absent is "-". */
 function formatValue(v: unknown): string {
   return v === null || v === undefined ? '-' : String(v);
+}
+
+/** Shown attributes on one line: `type file  mode 4755  user root`. */
+function attrLine(list: unknown): string {
+  return Array.isArray(list) ? list.map((a: ShownAttribute) => `${a.name} ${a.value}`).join('  ') : '';
 }
 
 /** The CSS class of a unified diff line. */
@@ -50,6 +57,11 @@ function diffClass(line: string): string {
 
 export interface RenderOptions {
   templateDir?: string;
+  /**
+   * What to show of an added or removed item (its collector's `summary` attributes, see
+   * src/core/items.ts describeChanges); templates get it as `c.summary_attributes`.
+   */
+  describe?: (change: ReportChange) => ShownAttribute[] | undefined;
   /** Show at most this many changes; the rest are counted (mail). */
   maxChanges?: number;
 }
@@ -65,12 +77,19 @@ function groupChanges(changes: readonly ReportChange[]): { plugin: string; chang
   return [...groups].map(([plugin, list]) => ({ plugin, changes: list }));
 }
 
+/** A change as the templates get it: with `summary_attributes` when `describe` gives some. */
+function described<C extends ReportChange>(c: C, describe: RenderOptions['describe']): C {
+  const shown = describe?.(c);
+  return shown ? { ...c, summary_attributes: shown } : c;
+}
+
 function templateContext(report: Report, opts: RenderOptions = {}): Record<string, unknown> {
   const max = opts.maxChanges ?? Number.POSITIVE_INFINITY;
   // Changes explained by a package operation are collapsed under their package; the
   // unexplained ones come first and in full.
-  const unexplained = report.changes.filter((c) => !c.explained_by);
-  const explained = report.changes.filter((c) => c.explained_by);
+  const changes = opts.describe ? report.changes.map((c) => described(c, opts.describe)) : report.changes;
+  const unexplained = changes.filter((c) => !c.explained_by);
+  const explained = changes.filter((c) => c.explained_by);
   const shown = unexplained.length > max ? unexplained.slice(0, max) : unexplained;
   const byPackage = new Map<string, ReportChange[]>();
   for (const c of explained) {
@@ -159,7 +178,7 @@ export async function streamReport(
   head: Omit<Report, 'changes'>,
   source: ChangeSource,
   format: RenderFormat,
-  opts: Pick<RenderOptions, 'templateDir'>,
+  opts: Pick<RenderOptions, 'templateDir' | 'describe'>,
   write: (chunk: string) => Promise<void>,
 ): Promise<boolean> {
   // One pass to count: the groups (first-seen order, as groupChanges) with their sizes, and
@@ -243,7 +262,7 @@ export async function streamReport(
     if (!together) {
       for (const g of groups.values()) {
         await emit(call(headName, g.value));
-        for (const c of source.at(g.positions)) await emit(call(changeName, c));
+        for (const c of source.at(g.positions)) await emit(call(changeName, described(c, opts.describe)));
         await emit(call(tailName, g.value));
       }
       return;
@@ -257,7 +276,7 @@ export async function streamReport(
         current = groups.get(name)!;
         await emit(call(headName, current.value));
       }
-      await emit(call(changeName, c));
+      await emit(call(changeName, described(c, opts.describe)));
     }
     if (current) await emit(call(tailName, current.value));
   };

@@ -5,7 +5,7 @@
  */
 import * as os from 'node:os';
 import { mailError, messageOf } from '../errors.js';
-import { renderReport, renderSubject } from '../core/render.js';
+import { type RenderOptions, renderReport, renderSubject } from '../core/render.js';
 import type { Report, ReportChange } from '../core/report-model.js';
 import { addressList } from '../config/recipients.js';
 import type { Options } from '../types.js';
@@ -19,6 +19,8 @@ export interface MailSettings {
   hostname?: string;
   /** `-t/--html`: order the parts so that a client showing one form shows the HTML. */
   preferHtml?: boolean;
+  /** What to show of an added or removed item (RenderOptions.describe). */
+  describe?: RenderOptions['describe'];
 }
 
 /** Lines of one diff kept in a mail; the rest are counted with the command that shows them. */
@@ -77,7 +79,7 @@ export function buildMessage(report: Report, s: MailSettings): BuiltMessage {
   const smtp = s.smtp;
   const host = s.hostname ?? os.hostname();
   const bounded = boundedForMail(report, s.maxChanges);
-  const renderOpts = { templateDir: s.templateDir, maxChanges: s.maxChanges };
+  const renderOpts: RenderOptions = { templateDir: s.templateDir, maxChanges: s.maxChanges, describe: s.describe };
   const prefix = typeof smtp.subject_prefix === 'string' ? smtp.subject_prefix : '';
   const subjectTemplate = typeof smtp.subject === 'string' && smtp.subject ? smtp.subject : undefined;
   let subject = renderSubject(report, subjectTemplate, renderOpts);

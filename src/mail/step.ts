@@ -18,6 +18,7 @@ function mailSettings(app: App): MailSettings {
     templateDir: app.cfg.templateDir,
     maxChanges: Number(main.max_changes ?? 500),
     hostname: app.hostname,
+    describe: app.describe,
   };
 }
 

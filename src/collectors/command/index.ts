@@ -9,6 +9,7 @@ import type { CollectContext, Collector, OptionSchema, Options } from '../../typ
 import { optionValues } from '../common/index.js';
 import { type SecretRules, checkSecretPatterns, redactOutput, secretRules } from '../../core/secrets.js';
 import { type CommandResult, runCommand } from './run.js';
+import { COMMAND_ITEMS } from './items.js';
 
 const PREFIX = 'command.';
 const TIMEOUT_PREFIX = 'timeout.';
@@ -74,6 +75,7 @@ export const commandCollector: Collector = {
   name: 'command',
   description: 'Runs configured commands and keeps their exit code, stdout and stderr.',
   options: COMMAND_OPTIONS,
+  items: COMMAND_ITEMS,
   init(options) {
     for (const key of Object.keys(options)) {
       if (key.startsWith(TIMEOUT_PREFIX) && options[`${PREFIX}${key.slice(TIMEOUT_PREFIX.length)}`] === undefined) {

@@ -12,6 +12,7 @@ import { fileKey, keyPath } from '../../keys.js';
 import { errText, optionValues } from '../common/index.js';
 import { classifyText, type Stored } from './classify.js';
 import { rulesState } from './rules-state.js';
+import { CONFFILE_ITEMS } from './items.js';
 import { S, S_IFMT, S_IFREG, native, openNoFollow } from '../../fsnative.js';
 
 /** The message of a file that is no longer the one the file collector hashed. */
@@ -138,6 +139,7 @@ export const conffileCollector: Collector = {
   name: 'conffile',
   description: 'Text of small configuration files found by the file collector, for unified diffs (secrets never stored)',
   options: CONFFILE_OPTIONS,
+  items: CONFFILE_ITEMS,
   after: ['file'],
   init(options: Options, env): void {
     const o = conffileOptions(options);

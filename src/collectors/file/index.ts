@@ -14,6 +14,7 @@ import { parseIdFile, statAttributes, withSha256, type IdNames } from './attrs.j
 import { readMounts } from './mounts.js';
 import { openEntry, walk, type WalkResult } from './walk.js';
 import { HashPool, type HashJob, type HashResult } from './hash-pool.js';
+import { FILE_ITEMS } from './items.js';
 
 export const DEFAULT_SKIP_FSTYPES = [
   'proc', 'sysfs', 'devtmpfs', 'devpts', 'cgroup', 'cgroup2', 'securityfs', 'debugfs', 'tracefs',
@@ -291,6 +292,7 @@ export const fileCollector: Collector = {
   name: 'file',
   description: 'Type, owner, mode, size, times and sha256 of the files the include globs name',
   options: FILE_OPTIONS,
+  items: FILE_ITEMS,
   init(options: Options): void {
     const v = optionValues(FILE_OPTIONS, options);
     for (const name of ['include', 'exclude', 'assume_change'] as const) {

@@ -9,6 +9,7 @@ import { isAbsolute } from 'node:path';
 import type { Attributes, CollectContext, Collector, OptionSchema, Options } from '../../types.js';
 import { decodePath, encodePath, fileKey, splitKey } from '../../keys.js';
 import { type GshadowEntry, parseGroup, parseGshadow, primaryMembers, setDelta } from './parse.js';
+import { GROUPS_ITEMS } from './items.js';
 
 const absolute = (v: unknown) => (typeof v === 'string' && isAbsolute(v) ? undefined : 'expected an absolute path');
 
@@ -100,6 +101,7 @@ export const groupsCollector: Collector = {
   name: 'groups',
   description: 'Groups from /etc/group and gshadow: gid, members (diffed as sets), primary members, administrators.',
   options: GROUPS_OPTIONS,
+  items: GROUPS_ITEMS,
   async collect(ctx, options) {
     collectGroups(ctx, groupsOptions(options));
   },

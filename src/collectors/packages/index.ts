@@ -6,6 +6,7 @@ import type { Collector, OptionSchema, Options } from '../../types.js';
 import { absolutePath, optionValues } from '../common/index.js';
 import { collectPackages, type PackagesOptions } from './collect.js';
 import { enrichWithPackages } from './attribute.js';
+import { PACKAGES_ITEMS } from './items.js';
 
 export const PACKAGES_OPTIONS: OptionSchema = {
   collapse_explained: { type: 'bool', default: true, description: 'Mark file changes explained by a package operation (explained_by) so reports group and collapse them under the package.' },
@@ -30,6 +31,7 @@ export const packagesCollector: Collector = {
   name: 'packages',
   description: 'Installed Debian packages (dpkg status); explains file changes made by package operations',
   options: PACKAGES_OPTIONS,
+  items: PACKAGES_ITEMS,
   after: ['file', 'conffile'],
   collect: (ctx, options) => collectPackages(ctx, packagesOptions(options)),
   enrichReport: (ctx, options) => enrichWithPackages(ctx, packagesOptions(options)),

@@ -10,6 +10,7 @@ import type { Attributes, CollectContext, Collector, OptionSchema, Options } fro
 import { absolutePath, optionValues } from '../common/index.js';
 import { ignoreAttributesOption } from '../../core/ignore.js';
 import { isLoopback, parseProcNet, parseServices, type ProcSocket, type Proto, socketInode, statusUid } from './parse.js';
+import { PORTS_ITEMS } from './items.js';
 
 
 export const PORTS_OPTIONS: OptionSchema = {
@@ -191,6 +192,7 @@ export const portsCollector: Collector = {
   name: 'ports',
   description: 'Listening TCP and UDP sockets (IPv4 and IPv6) with the owning process, user and service name.',
   options: PORTS_OPTIONS,
+  items: PORTS_ITEMS,
   async collect(ctx, options) {
     collectPorts(ctx, portsOptions(options));
   },

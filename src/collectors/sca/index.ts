@@ -13,6 +13,7 @@ import type { ComplianceTransition, ReportChange } from '../../core/report-model
 import type { Attributes, CollectContext, Collector, OptionSchema, Options, ReportHookContext } from '../../types.js';
 import { type CheckOutcome, evaluatePolicy } from './evaluate.js';
 import { loadPolicy, type Policy, PolicyError } from './policy.js';
+import { SCA_ITEMS } from './items.js';
 
 export const SCA_OPTIONS: OptionSchema = {
   policies: {
@@ -277,6 +278,7 @@ export const scaCollector: Collector = {
   name: 'sca',
   description: 'Security Configuration Assessment policies (Wazuh format) evaluated natively; check results tracked over time.',
   options: SCA_OPTIONS,
+  items: SCA_ITEMS,
   init(options) {
     const o = scaOptions(options);
     if (!o.policies.length) throw new ConfigError('[sca] policies: name at least one policy file');

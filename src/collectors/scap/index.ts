@@ -16,6 +16,7 @@ import { BENCH_SCHEME, BENCH_SUMMARY, collectDockerBench } from './docker-collec
 import { autoDatastream, evaluate, findOscap } from './oscap.js';
 import { summarise } from './summary.js';
 import { datastreamProfiles, mentionsProfile, parseXccdfFile, RESULTS } from './xccdf.js';
+import { SCAP_ITEMS } from './items.js';
 
 const PROFILE_PREFIX = 'xccdf_org.ssgproject.content_profile_';
 const RULE_PREFIX = 'xccdf_org.ssgproject.content_rule_';
@@ -231,6 +232,7 @@ export const scapCollector: Collector = {
   name: 'scap',
   description: 'OpenSCAP rule results and Docker Bench checks, tracked over time.',
   options: SCAP_OPTIONS,
+  items: SCAP_ITEMS,
   init(options) {
     const o = scapOptions(options);
     if (!o.profile && !o.dockerBenchLog && o.dockerBench !== 'run') {

@@ -9,6 +9,7 @@ import type { Attributes, CollectContext, Collector } from '../../types.js';
 import { messageOf } from '../../errors.js';
 import { encodePath } from '../../keys.js';
 import { compactIpv6, fqdnFromHosts, parseBtime, parseCpuModel, parseMemTotal, parseOsRelease, temporaryIpv6 } from './facts.js';
+import { SYSINFO_ITEMS } from './items.js';
 
 function read(path: string): string {
   return readFileSync(path, 'utf8');
@@ -139,6 +140,7 @@ export const sysinfoCollector: Collector = {
   name: 'sysinfo',
   description: 'Steady system facts: host names, OS release, kernel, boot, CPU, memory, machine id and network interfaces.',
   options: {},
+  items: SYSINFO_ITEMS,
   async collect(ctx) {
     collectSysinfo(ctx);
   },

@@ -9,6 +9,7 @@ import { isAbsolute } from 'node:path';
 import type { Attributes, CollectContext, Collector, OptionSchema, Options } from '../../types.js';
 import { encodePath, fileKey } from '../../keys.js';
 import { dayToDate, parsePasswd, parseShadow, type ShadowEntry } from './parse.js';
+import { USERS_ITEMS } from './items.js';
 
 const absolute = (v: unknown) => (typeof v === 'string' && isAbsolute(v) ? undefined : 'expected an absolute path');
 
@@ -121,6 +122,7 @@ export const usersCollector: Collector = {
   name: 'users',
   description: 'Accounts from passwd with shadow password metadata (set, empty, locked, none; ageing), never a hash.',
   options: USERS_OPTIONS,
+  items: USERS_ITEMS,
   async collect(ctx, options) {
     collectUsers(ctx, usersOptions(options));
   },

@@ -13,6 +13,7 @@ import { pairSessions, type Session, type SessionEnd } from './sessions.js';
 import { readWtmpdb } from './wtmpdb.js';
 import { enrichLogins, loginOf } from './logins.js';
 import { isoMicros, isoToMicros } from './time.js';
+import { WTMP_ITEMS } from './items.js';
 
 export const WTMP_OPTIONS: OptionSchema = {
   wtmp_path: { type: 'string', default: '/var/log/wtmp', description: 'The wtmp file (glibc utmp records).', check: absolutePath, resolve: 'path' },
@@ -135,6 +136,7 @@ export const wtmpCollector: Collector = {
   name: 'wtmp',
   description: 'Login sessions from wtmp and wtmpdb, and who was logged in when things changed.',
   options: WTMP_OPTIONS,
+  items: WTMP_ITEMS,
   async collect(ctx, options) {
     collectWtmp(ctx, wtmpOptions(options));
   },

@@ -1,0 +1,90 @@
+/**
+ * Every item every registered collector emits conforms to the collector's declaration
+ * (Collector.items): its key matches a declared kind, each attribute is declared with its type,
+ * no required attribute is missing, each content is declared. The collectors run for real in
+ * the built CLI: file and conffile on a tree with every file type, commands that succeed, fail
+ * and are killed, wtmp on the shared fixture, packages on a dpkg root with an installed
+ * package, scap on the shared Docker Bench log, and every other collector on its defaults
+ * (a new collector is covered as soon as it is registered).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { COLLECTORS } from '../src/collectors/index.js';
+import { buildDeb, DpkgRoot, haveDpkg } from '../src/collectors/packages/testdata/dpkg-root.js';
+import { conformance } from '../src/core/items.js';
+import { sandbox, SHARED } from './helpers.js';
+
+test('every item of every registered collector conforms to its declaration', () => {
+  const sb = sandbox({});
+  try {
+    const t = sb.tree;
+    fs.mkdirSync(path.join(t, 'etc'));
+    fs.writeFileSync(path.join(t, 'etc', 'app.conf'), 'key = value\n');
+    fs.writeFileSync(path.join(t, 'etc', 'blob.bin'), Buffer.from([0, 1, 2, 255]));
+    fs.writeFileSync(path.join(t, 'setuid'), '#!/bin/sh\n', { mode: 0o4755 });
+    fs.symlinkSync('etc/app.conf', path.join(t, 'link'));
+    execFileSync('mkfifo', [path.join(t, 'fifo')]);
+    const conf: Record<string, string> = {
+      file: `[file]\ninclude =\n  ${t}\n  ${t}/**\n`,
+      conffile: `[conffile]\nsize_limit = 1000\n`,
+      command: `[command]\ncommand.ok = echo hello\ncommand.fails = echo oops >&2; exit 3\ncommand.killed = sleep 30\ntimeout.killed = 1\nmax_output = 4\n`,
+      wtmp: `[wtmp]\nwtmp_path = ${path.join(SHARED, 'fixtures', 'wtmp', 'wtmp.fixture')}\nwtmpdb_path = ${path.join(sb.dir, 'no-wtmpdb')}\nmax_age = 36500d\n`,
+      scap: `[scap]\nprofile =\ndocker_bench_log = ${path.join(SHARED, 'fixtures', 'scap', 'docker-bench.json')}\n`,
+    };
+    let upgrade: (() => void) | undefined;
+    if (haveDpkg()) {
+      const root = path.join(sb.dir, 'dpkg-root');
+      const db = new DpkgRoot(root);
+      const debs = path.join(sb.dir, 'debs');
+      fs.mkdirSync(debs);
+      const foo = (v: string) => buildDeb(debs, { name: 'foo', version: v, files: { '/usr/bin/foo': `foo ${v}\n`, '/etc/foo.conf': `v = ${v}\n` }, conffiles: ['/etc/foo.conf'] });
+      db.install(foo('1.0'));
+      upgrade = () => db.install(foo('1.1'));
+      conf.file += `  ${root}/**\n`;
+      conf.packages = `[packages]\nadmindir = ${db.admindir}\nroot = ${root}\ndpkg_log = ${db.log}\n`;
+    }
+    for (const c of COLLECTORS) sb.writePlugin(c.name, `${conf[c.name] ?? `[${c.name}]\n`}enable_plugin = true\n`);
+    const r = sb.run('collect');
+    assert.equal(r.code, 0, r.stderr);
+    // An upgrade between two collects: the packages collector verifies what changed.
+    upgrade?.();
+    const r2 = sb.run('collect');
+    assert.equal(r2.code, 0, r2.stderr);
+    const exported = sb.json<{ items: { key: string; plugin: string; attributes: Record<string, never>; contents: Record<string, string>; error: string | null }[] }>('export', '--format', 'json');
+    const problems: string[] = [];
+    const seen = new Map<string, number>();
+    for (const i of exported.items) {
+      const c = COLLECTORS.find((x) => x.name === i.plugin);
+      if (!c) {
+        problems.push(`${i.key}: no registered collector ${i.plugin}`);
+        continue;
+      }
+      seen.set(c.name, (seen.get(c.name) ?? 0) + 1);
+      problems.push(...conformance(c, { key: i.key, attributes: i.attributes, contentRefs: i.contents, ...(i.error ? { error: i.error } : {}) }));
+    }
+    assert.deepEqual(problems, []);
+    for (const c of COLLECTORS) assert.ok(seen.get(c.name), `${c.name} emitted no item`);
+    // The inputs above reach the kinds that only some inputs produce.
+    const keys = exported.items.map((i) => i.key);
+    for (const re of [/^file:\/\/.*\/fifo$/, /^file:\/\/.*\/link$/, /^conffile:\/\/.*blob\.bin$/, /^command:\/\/killed$/, /^wtmp:\/\//, /^dockerbench:\/\/_summary$/, /^dockerbench:\/\/[^_]/]) {
+      assert.ok(keys.some((k) => re.test(k)), `an item matching ${re}`);
+    }
+    if (haveDpkg()) assert.ok(keys.some((k) => k.startsWith('package-verify://')), 'a package-verify item');
+  } finally {
+    sb.cleanup();
+  }
+});
+
+test('each collector declares at least one item kind, each attribute with a description', () => {
+  for (const c of COLLECTORS) {
+    assert.ok(c.items.length > 0, `${c.name} declares its items`);
+    for (const spec of c.items) {
+      assert.ok(spec.description, `${c.name} ${spec.key}: a description`);
+      assert.match(spec.key, /^[a-z][a-z0-9+.-]*:\/\//, `${c.name} ${spec.key}: a key form with a scheme`);
+      for (const [name, a] of Object.entries(spec.attributes)) assert.ok(a.description, `${c.name} ${spec.key} ${name}: a description`);
+    }
+  }
+});
