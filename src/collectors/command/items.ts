@@ -9,6 +9,7 @@ export const COMMAND_ITEMS: readonly ItemSpec[] = [
       exit_code: { type: 'number', nullable: true, summary: true, description: 'Exit code; null when killed' },
       signal: { type: 'string', optional: true, summary: true, description: 'The signal that killed it' },
       truncated: { type: 'boolean', optional: true, description: '`true` when output was cut at `max_output`' },
+      killed: { type: 'string', optional: true, summary: true, description: 'The names of processes the command left running and that were killed when it finished, e.g. `sleep`' },
     },
     contents: { stdout: 'Standard output, decoded as UTF-8 (invalid bytes become U+FFFD)', stderr: 'Standard error, decoded likewise' },
   },
