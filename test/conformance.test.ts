@@ -34,6 +34,13 @@ test('every item of every registered collector conforms to its declaration', () 
       wtmp: `[wtmp]\nwtmp_path = ${path.join(SHARED, 'fixtures', 'wtmp', 'wtmp.fixture')}\nwtmpdb_path = ${path.join(sb.dir, 'no-wtmpdb')}\nmax_age = 36500d\n`,
       scap: `[scap]\nprofile =\ndocker_bench_log = ${path.join(SHARED, 'fixtures', 'scap', 'docker-bench.json')}\n`,
     };
+    // An account with an authorized key (ssh_keys).
+    const home = path.join(sb.dir, 'home', 'alice');
+    fs.mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice@laptop', '-f', path.join(sb.dir, 'key')]);
+    fs.writeFileSync(path.join(home, '.ssh', 'authorized_keys'), `from="192.0.2.0/24" ${fs.readFileSync(path.join(sb.dir, 'key.pub'), 'utf8')}`, { mode: 0o600 });
+    fs.writeFileSync(path.join(sb.dir, 'passwd'), `alice:x:${process.getuid!()}:${process.getgid!()}::${home}:/bin/sh\n`);
+    conf.ssh_keys = `[ssh_keys]\npasswd_path = ${path.join(sb.dir, 'passwd')}\nsshd_config_path = ${path.join(sb.dir, 'no-sshd_config')}\n`;
     let upgrade: (() => void) | undefined;
     if (haveDpkg()) {
       const root = path.join(sb.dir, 'dpkg-root');
@@ -83,7 +90,7 @@ test('each collector declares at least one item kind, each attribute with a desc
     assert.ok(c.items.length > 0, `${c.name} declares its items`);
     for (const spec of c.items) {
       assert.ok(spec.description, `${c.name} ${spec.key}: a description`);
-      assert.match(spec.key, /^[a-z][a-z0-9+.-]*:\/\//, `${c.name} ${spec.key}: a key form with a scheme`);
+      assert.match(spec.key, /^[a-z][a-z0-9_+.-]*:\/\//, `${c.name} ${spec.key}: a key form with a scheme`);
       for (const [name, a] of Object.entries(spec.attributes)) assert.ok(a.description, `${c.name} ${spec.key} ${name}: a description`);
     }
   }

@@ -11,6 +11,7 @@ import { encodePath, fileKey } from '../../keys.js';
 import { absolutePath, optionValues } from '../common/index.js';
 import { compileGlob } from '../../core/glob.js';
 import { type AuthorizedKey, authorizedKeysFiles, DEFAULT_AUTHORIZED_KEYS_FILES, expandTokens, parseAuthorizedKeys } from './parse.js';
+import { SSH_KEYS_ITEMS } from './items.js';
 
 export const SSH_KEYS_OPTIONS: OptionSchema = {
   passwd_path: { type: 'string', default: '/etc/passwd', description: 'The passwd file: whose keys, and their homes.', check: absolutePath },
@@ -201,6 +202,7 @@ export const sshKeysCollector: Collector = {
   name: 'ssh_keys',
   description: 'Public keys in every user\'s authorized_keys (AuthorizedKeysFile of sshd_config): type, bits, SHA256 fingerprint, comment, options.',
   options: SSH_KEYS_OPTIONS,
+  items: SSH_KEYS_ITEMS,
   async collect(ctx, options) {
     collectSshKeys(ctx, sshKeysOptions(options));
   },
