@@ -95,6 +95,7 @@ const COLLECTORS: Collector[] = ['alpha', 'beta'].map((name) => ({
   name,
   description: name,
   options: { path: opt('a path'), note: opt('a note'), host: opt('a host') },
+  items: [],
   collect: async () => {},
 }));
 const KNOWN = ['alpha', 'beta', 'storage'];
