@@ -14,6 +14,7 @@ import { groupsCollector } from './groups/index.js';
 import { scaCollector } from './sca/index.js';
 import { portsCollector } from './ports/index.js';
 import { sshKeysCollector } from './ssh_keys/index.js';
+import { sudoersCollector } from './sudoers/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
@@ -29,5 +30,6 @@ export const COLLECTORS: readonly Collector[] = [
   scaCollector,
   portsCollector,
   sshKeysCollector,
+  sudoersCollector,
   // registry: add new collectors above this line
 ];
