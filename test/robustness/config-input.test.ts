@@ -115,3 +115,22 @@ test('the Python tool\'s tests/sandbox/etc configuration loads and runs, relativ
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a command name with a space, session_keep = 1 and an int as Python reads it run as in the Python tool', () => {
+  const sb = sandbox({ command: '[command]  # commands\nenable_plugin = True\ncommand.disk usage = echo used\n' });
+  try {
+    const conf = path.join(sb.etc, 'syschangemon.conf');
+    fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replace('session_keep = 5', 'session_keep = 1').replace('report_keep = 5', 'report_keep = 1_0'));
+    for (const step of ['collect', 'collect', 'cleanup']) {
+      const r = cli(['-c', conf, step]);
+      assert.equal(r.code, 0, `${step}: ${r.stderr}`);
+    }
+    const r = cli(['-c', conf, 'export', '--format', 'json']);
+    const items = (JSON.parse(r.stdout) as { items: { key: string; contents?: { stdout?: string } }[] }).items;
+    assert.ok(items.some((i) => i.key === 'command://disk usage'), 'the item of command.disk usage');
+    const sessions = JSON.parse(cli(['-c', conf, 'list-sessions', '--format', 'json']).stdout) as unknown[];
+    assert.equal(sessions.length, 1, 'session_keep = 1 keeps one');
+  } finally {
+    sb.cleanup();
+  }
+});

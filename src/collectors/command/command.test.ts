@@ -63,7 +63,8 @@ test('collector: items in config order; a slow or broken command does not stop t
 
 test('init rejects a timeout for no command and odd names', () => {
   assert.throws(() => commandCollector.init!(opts({ 'timeout.x': 5 }), { configDir: '/', stateDir: '/' }), /names no command/);
-  assert.throws(() => commandCollector.init!(opts({ 'command.a b': 'x' }), { configDir: '/', stateDir: '/' }), /may hold/);
+  assert.throws(() => commandCollector.init!(opts({ 'command.a\tb': 'x' }), { configDir: '/', stateDir: '/' }), /may not hold control characters/);
+  assert.doesNotThrow(() => commandCollector.init!(opts({ 'command.disk usage': 'df -h', 'timeout.disk usage': 5 }), { configDir: '/', stateDir: '/' }), 'a name with a space, as the Python tool took');
 });
 
 test('commands get real pipes: the Python tool sample writing to /dev/stdout and /dev/stderr works', async () => {

@@ -7,6 +7,7 @@
 import { ConfigError } from '../../errors.js';
 import type { CollectContext, Collector, OptionSchema, Options } from '../../types.js';
 import { optionValues } from '../common/index.js';
+import { encodePath } from '../../keys.js';
 import { type SecretRules, checkSecretPatterns, redactOutput, secretRules } from '../../core/secrets.js';
 import { type CommandResult, runCommand } from './run.js';
 import { COMMAND_ITEMS } from './items.js';
@@ -64,7 +65,7 @@ function commandItem(name: string, r: CommandResult, rules?: SecretRules) {
   const stderr = redactOutput(r.stderr, rules);
   const error = r.error ?? (r.exitCode === 127 ? `command not found (exit 127): ${stderr.trim().split('\n')[0] ?? ''}`.trim() : undefined);
   return {
-    key: `command://${name}`,
+    key: `command://${encodePath(name)}`,
     attributes,
     contents: { stdout, stderr },
     ...(error ? { error } : {}),
@@ -81,8 +82,9 @@ export const commandCollector: Collector = {
       if (key.startsWith(TIMEOUT_PREFIX) && options[`${PREFIX}${key.slice(TIMEOUT_PREFIX.length)}`] === undefined) {
         throw new ConfigError(`[command] ${key} names no command ${PREFIX}${key.slice(TIMEOUT_PREFIX.length)}`);
       }
-      if (key.startsWith(PREFIX) && !/^[A-Za-z0-9_.-]+$/.test(key.slice(PREFIX.length))) {
-        throw new ConfigError(`[command] ${key}: a command name may hold letters, digits, '_', '.' and '-' only`);
+      // Any name the Python tool took (`command.disk usage`), but no control characters.
+      if (key.startsWith(PREFIX) && /[\u0000-\u001f\u007f]/.test(key.slice(PREFIX.length))) {
+        throw new ConfigError(`[command] ${JSON.stringify(key)}: a command name may not hold control characters`);
       }
     }
   },
