@@ -41,6 +41,9 @@ test('every item of every registered collector conforms to its declaration', () 
     fs.writeFileSync(path.join(home, '.ssh', 'authorized_keys'), `from="192.0.2.0/24" ${fs.readFileSync(path.join(sb.dir, 'key.pub'), 'utf8')}`, { mode: 0o600 });
     fs.writeFileSync(path.join(sb.dir, 'passwd'), `alice:x:${process.getuid!()}:${process.getgid!()}::${home}:/bin/sh\n`);
     conf.ssh_keys = `[ssh_keys]\npasswd_path = ${path.join(sb.dir, 'passwd')}\nsshd_config_path = ${path.join(sb.dir, 'no-sshd_config')}\n`;
+    // A sudoers file with a Defaults line, an alias and rules (sudoers).
+    fs.writeFileSync(path.join(sb.dir, 'sudoers'), 'Defaults env_reset\nDefaults:alice !requiretty\nCmnd_Alias PKG = /usr/bin/apt, /usr/bin/dpkg\nroot ALL=(ALL:ALL) ALL\n%sudo ALL=(ALL:ALL) ALL\nalice ALL=(root) NOPASSWD: PKG\n', { mode: 0o440 });
+    conf.sudoers = `[sudoers]\nsudoers_path = ${path.join(sb.dir, 'sudoers')}\n`;
     let upgrade: (() => void) | undefined;
     if (haveDpkg()) {
       const root = path.join(sb.dir, 'dpkg-root');

@@ -10,6 +10,7 @@ import type { Attributes, CollectContext, Collector, OptionSchema, Options } fro
 import { encodePath, fileKey } from '../../keys.js';
 import { absolutePath, optionValues } from '../common/index.js';
 import { expand, parseSudoers, ruleText } from './parse.js';
+import { SUDOERS_ITEMS } from './items.js';
 
 export const SUDOERS_OPTIONS: OptionSchema = {
   sudoers_path: { type: 'string', default: '/etc/sudoers', description: 'The main sudoers file; the files it includes are read too.', check: absolutePath },
@@ -110,6 +111,7 @@ export const sudoersCollector: Collector = {
   name: 'sudoers',
   description: 'Effective sudo rules from /etc/sudoers and its includes, normalised (who may run what as whom), and Defaults lines.',
   options: SUDOERS_OPTIONS,
+  items: SUDOERS_ITEMS,
   async collect(ctx, options: Options) {
     collectSudoers(ctx, { sudoersPath: optionValues(SUDOERS_OPTIONS, options).string('sudoers_path') });
   },
