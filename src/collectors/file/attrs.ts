@@ -83,8 +83,10 @@ export function statAttributes(st: Float64Array, ids: IdNames, target?: Buffer):
     mode: formatMode(st[S.MODE]!),
     mtime: formatTime(st[S.MTIME_S]!, st[S.MTIME_NS]!),
     nlink: st[S.NLINK]!,
-    size: st[S.SIZE]!,
   };
+  const type = st[S.MODE]! & S_IFMT;
+  if (type === S_IFCHR || type === S_IFBLK) attrs.rdev = `${st[S.RDEV_MAJOR]}:${st[S.RDEV_MINOR]}`;
+  attrs.size = st[S.SIZE]!;
   if (target) attrs.target = encodePath(target);
   attrs.type = fileType(st[S.MODE]!);
   attrs.uid = uid;

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
-import type { Attributes, CollectContext, Collector, OptionSchema, Options } from '../../types.js';
+import type { Attributes, CollectContext, Collector, OptionSchema, Options, StoredItem } from '../../types.js';
 import { ConfigError } from '../../errors.js';
 import { GlobSet, checkGlob, globWarnings } from '../../core/glob.js';
 import { fileKey } from '../../keys.js';
@@ -13,6 +13,7 @@ import { optionValues } from '../common/index.js';
 import { parseIdFile, statAttributes, withSha256, type IdNames } from './attrs.js';
 import { readMounts } from './mounts.js';
 import { openEntry, walk, type WalkResult } from './walk.js';
+import { isExtended, mergeSorted, readExtended } from './extended.js';
 import { HashPool, type HashJob, type HashResult } from './hash-pool.js';
 import { FILE_ITEMS } from './items.js';
 
@@ -163,11 +164,28 @@ export function oldestFullRead(sessions: ReadonlyArray<{ id: number; startedAt: 
   return oldest === undefined ? undefined : { at: oldest, orEarlier: false };
 }
 
-/** Whether the previous item's sha256 can stand for this file. */
-function reusable(ctx: CollectContext, key: string, attrs: Attributes, o: FileOptions, assumeChange: GlobSet, text: () => string): string | undefined {
+/** The previous item, when this run may reuse anything of it (not --full, not its turn). */
+function reusablePrevious(ctx: CollectContext, key: string, o: FileOptions): StoredItem | undefined {
   if (o.assumeNochange.length === 0 || ctx.full) return undefined;
   if (o.rehashEvery > 0 && rehashSlice(key, o.rehashEvery) === rehashTurn(ctx.sessionId, o.rehashEvery)) return undefined;
-  const prev = ctx.previous(key);
+  return ctx.previous(key);
+}
+
+/**
+ * The previous item's extended attributes (caps, ACLs, flags, xattrs), when they can stand for
+ * this entry's: the same inode and type and an unchanged ctime, which every change of them sets.
+ */
+function reusableExtended(prev: StoredItem | undefined, attrs: Attributes): Record<string, string> | undefined {
+  if (!prev || prev.error) return undefined;
+  const p = prev.attributes;
+  if (p.type !== attrs.type || p.ctime !== attrs.ctime || p.inode !== attrs.inode) return undefined;
+  const out: Record<string, string> = {};
+  for (const k in p) if (isExtended(k)) out[k] = String(p[k]);
+  return out;
+}
+
+/** Whether the previous item's sha256 can stand for this file. */
+function reusable(prev: StoredItem | undefined, attrs: Attributes, o: FileOptions, assumeChange: GlobSet, text: () => string): string | undefined {
   if (!prev || prev.error || prev.attributes.type !== 'file') return undefined;
   const sha = prev.attributes.sha256;
   if (typeof sha !== 'string') return undefined;
@@ -245,24 +263,29 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
       } else {
         const attrs = statAttributes(r.st, ids, r.target);
         const rec: Rec = { key, attrs, error: r.error };
+        const prev = reusablePrevious(ctx, key, o);
+        let extended = reusableExtended(prev, attrs);
+        let fd = -1;
         if (attrs.type === 'file') {
           files++;
-          const sha = reusable(ctx, key, attrs, o, assumeChange, () => r.path.toString('utf8'));
+          const sha = reusable(prev, attrs, o, assumeChange, () => r.path.toString('utf8'));
           if (sha !== undefined) rec.attrs = withSha256(attrs, sha);
           else {
             hooks.beforeOpen?.(r.path);
-            const fd = openEntry(r);
-            if (fd === 'vanished') {
+            const opened = openEntry(r);
+            if (opened === 'vanished') {
               ctx.debug(`file: ${key} vanished before it was hashed`);
               continue;
             }
-            if (typeof fd === 'number') {
-              rec.job = jobs.length;
-              jobs.push({ fd });
-            } else {
-              rec.error = fd.error;
-            }
+            if (typeof opened === 'number') fd = opened;
+            else rec.error = opened.error;
           }
+        }
+        extended ??= readExtended(r, fd >= 0 ? fd : r.self, ids);
+        rec.attrs = mergeSorted(rec.attrs!, extended) as Attributes;
+        if (fd >= 0) {
+          rec.job = jobs.length;
+          jobs.push({ fd });
         }
         recs.push(rec);
       }

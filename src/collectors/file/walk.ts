@@ -19,10 +19,11 @@ import { AT_FDCWD, S, S_IFDIR, S_IFLNK, S_IFMT, STAT_FIELDS, errCode, errMessage
  * What the walk yields: an included entry, or a path that could not be examined at all.
  * `st` (a stat array, see fsnative.ts), `dirfd` and `name` are valid only until the walk
  * goes on: `dirfd` is the open directory the entry is in and `name` its name there, so the
- * entry can be opened without resolving its path again (see openEntry).
+ * entry can be opened without resolving its path again (see openEntry); `self` is the
+ * directory's own descriptor when the walk opened it to descend (else -1).
  */
 export type WalkResult =
-  | { kind: 'entry'; path: Buffer; st: Float64Array; target?: Buffer; error?: string; dirfd: number; name: Buffer }
+  | { kind: 'entry'; path: Buffer; st: Float64Array; target?: Buffer; error?: string; dirfd: number; name: Buffer; self: number }
   | { kind: 'error'; path: Buffer; message: string };
 
 /** How to walk. */
@@ -179,7 +180,7 @@ export function* walk(opts: WalkOptions): Generator<WalkResult> {
             }
           }
           held = sub;
-          if (matched) yield { kind: 'entry', path, st, target, error, dirfd: dir.fd, name };
+          if (matched) yield { kind: 'entry', path, st, target, error, dirfd: dir.fd, name, self: sub };
           else if (error) yield { kind: 'error', path, message: error };
           held = -1;
           if (names && names.length > 0) {
