@@ -3,7 +3,7 @@
  * item key belongs to, checking that an item conforms to it, and choosing what a report shows
  * of an added or removed item.
  */
-import type { AttrValue, Collector, Item, ItemSpec } from '../types.js';
+import type { AttributeSpec, AttrValue, Collector, Item, ItemSpec } from '../types.js';
 import type { ReportChange } from './report-model.js';
 
 const patterns = new WeakMap<ItemSpec, RegExp>();
@@ -31,6 +31,15 @@ function typeOf(v: AttrValue): string {
   return v === null ? 'null' : typeof v;
 }
 
+/** A declared family such as `xattr.<name>` that an attribute name (`xattr.user.note`) belongs to. */
+function placeholderAttribute(spec: ItemSpec, name: string): AttributeSpec | undefined {
+  for (const [declared, a] of Object.entries(spec.attributes)) {
+    const i = declared.indexOf('.<');
+    if (i > 0 && declared.endsWith('>') && name.startsWith(declared.slice(0, i + 1)) && name.length > i + 1) return a;
+  }
+  return undefined;
+}
+
 /**
  * How an item departs from its collector's declaration, one line per problem (empty when it
  * conforms). An item with an error may lack attributes; what it has must still be declared.
@@ -41,7 +50,7 @@ export function conformance(collector: Pick<Collector, 'name' | 'items'>, item: 
   if (!spec) return [`${item.key}: no declared item kind of ${collector.name} matches the key`];
   const problems: string[] = [];
   for (const [name, value] of Object.entries(item.attributes)) {
-    const a = spec.attributes[name];
+    const a = spec.attributes[name] ?? placeholderAttribute(spec, name);
     if (!a) problems.push(`${item.key}: attribute ${name} is not declared for ${spec.key}`);
     else if (value === null ? !a.nullable : typeof value !== a.type) {
       problems.push(`${item.key}: attribute ${name} is ${typeOf(value)}, declared ${a.type}${a.nullable ? ' or null' : ''}`);

@@ -19,6 +19,13 @@ export const FILE_ITEMS: readonly ItemSpec[] = [
       nlink: { type: 'number', volatile: true, description: 'Hard link count' },
       target: { type: 'string', optional: true, summary: true, description: 'Symlinks only: the link text, key-encoded (never followed)' },
       sha256: { type: 'string', optional: true, summary: true, description: 'Regular files only: the content hash' },
+      rdev: { type: 'string', optional: true, summary: true, description: 'Character and block devices: `major:minor` in decimal (`1:5`; `stat -c %t:%T` prints it in hex)' },
+      caps: { type: 'string', optional: true, summary: true, description: 'File capabilities (security.capability) as getcap prints them: `cap_setuid=ep`, `cap_net_bind_service,cap_net_raw=ep`' },
+      acl: { type: 'string', optional: true, summary: true, description: "A POSIX access ACL beyond the mode bits: getfacl's entries joined by commas, `user::rw-,user:nobody:rwx,group::r--,mask::rwx,other::r--`" },
+      acl_default: { type: 'string', optional: true, summary: true, description: "A directory's default ACL, the same form (getfacl --default)" },
+      selinux: { type: 'string', optional: true, description: 'The SELinux label (security.selinux): `system_u:object_r:etc_t:s0`' },
+      flags: { type: 'string', optional: true, description: 'Inode flags of regular files and directories as lsattr prints them: `----i---------e-------`; absent when none is set' },
+      'xattr.<name>': { type: 'string', optional: true, description: 'Every other extended attribute (`xattr.user.note`, `xattr.security.ima`): short (at most 128 bytes) printable text as is, else `sha256:<hex>` of its bytes' },
     },
   },
 ];
