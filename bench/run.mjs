@@ -93,8 +93,10 @@ function snapshotApp() {
   const app = path.join(work, 'app');
   fs.rmSync(app, { recursive: true, force: true });
   fs.mkdirSync(app);
-  for (const p of ['dist', 'templates', 'etc', 'package.json']) {
-    if (fs.existsSync(path.join(REPO, p))) fs.cpSync(path.join(REPO, p), path.join(app, p), { recursive: true });
+  for (const p of ['dist', 'templates', 'etc', 'package.json', 'native/build/Release/fsnative.node']) {
+    if (!fs.existsSync(path.join(REPO, p))) continue;
+    fs.mkdirSync(path.dirname(path.join(app, p)), { recursive: true });
+    fs.cpSync(path.join(REPO, p), path.join(app, p), { recursive: true });
   }
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(app, 'node_modules'));
   const cli = path.join(app, 'dist', 'cli.js');
