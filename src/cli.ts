@@ -18,14 +18,15 @@ import { makeLogger } from './log/configured-logger.js';
 import { syslogRunStep } from './log/run-step.js';
 import { emailPending } from './mail/step.js';
 import { patchmonRunStep } from './patchmon/submit.js';
+import { ecsRunStep } from './output/step.js';
 
 const makeApp = createApp({
   collectors: COLLECTORS,
   logger: makeLogger,
   progress: makeProgress,
-  // After the report is printed: mail it (and any still pending), the syslog lines, then the
-  // compliance results to PatchMon.
-  steps: [(app, args) => emailPending(app, args), (app, args, reportUuid) => syslogRunStep(app, args, reportUuid), (app) => patchmonRunStep(app)],
+  // After the report is printed: mail it (and any still pending), the syslog lines, the ECS
+  // events, then the compliance results to PatchMon.
+  steps: [(app, args) => emailPending(app, args), (app, args, reportUuid) => syslogRunStep(app, args, reportUuid), (app, _args, reportUuid) => ecsRunStep(app, reportUuid), (app) => patchmonRunStep(app)],
 });
 
 // `syschangemon … | head` closes the pipe early: that is not an error.

@@ -1,5 +1,6 @@
 import { loadReport, reportJsonChunks, storedChanges } from '../core/report.js';
 import { renderReport, streamReport } from '../core/render.js';
+import { reportEcsLines } from '../output/step.js';
 import type { App } from '../core/app.js';
 import type { ReportRow } from '../store/store.js';
 import type { CommandSpec } from './command.js';
@@ -10,6 +11,10 @@ export async function printReport(app: App, row: ReportRow, format: string): Pro
   const store = app.db(true);
   if (format === 'json') {
     for (const chunk of reportJsonChunks(store, row)) await outStream(chunk);
+    return;
+  }
+  if (format === 'ecs') {
+    for (const line of reportEcsLines(app, row)) await outStream(line);
     return;
   }
   const kind = format === 'html' ? 'html' : 'text';
@@ -23,7 +28,7 @@ export async function printReport(app: App, row: ReportRow, format: string): Pro
 export const printReportCommand: CommandSpec = {
   name: 'print-report',
   describe: 'print report from database (default: last report)',
-  formats: ['text', 'html', 'json'],
+  formats: ['text', 'html', 'json', 'ecs'],
   async run(app, args) {
     const row = app.db(true).reportByUuid(args.reportUuid);
     const format = args.format ?? (args.html ? 'html' : 'text');

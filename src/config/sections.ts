@@ -82,4 +82,7 @@ export const CORE_SECTIONS: Record<string, OptionSchema> = {
       check: (v) => cronError(String(v)),
     },
   },
+  'output.ecs': {
+    file: { type: 'string', default: '', description: 'Append each report\'s changes to this file as Elastic Common Schema events, one JSON line each (for Filebeat, Fluent Bit, Vector); empty: none.' },
+  },
 };
