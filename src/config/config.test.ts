@@ -418,7 +418,8 @@ test('the sample syschangemon.conf documents every core key with its default', (
   for (const [section, schema] of Object.entries(CORE_SECTIONS)) {
     assert.ok(text.includes(`[${section}]`), `[${section}] is in the sample`);
     // The section's own lines (two sections may have a key of the same name).
-    const at = text.indexOf(`[${section}]`);
+    const header = new RegExp(`^\\[${section.replace('.', '\\.')}\\]`, 'm').exec(text);
+    const at = header?.index ?? 0;
     const next = text.indexOf('\n[', at + 1);
     const own = section === 'storage' ? text : text.slice(at, next < 0 ? undefined : next);
     for (const [key, spec] of Object.entries(schema)) {
