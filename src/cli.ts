@@ -12,6 +12,7 @@ import type { CommandSpec } from './commands/command.js';
 import { COLLECTORS } from './collectors/index.js';
 import { type App, createApp, type GlobalArgs } from './core/app.js';
 import { programVersion } from './core/paths.js';
+import { visibleControls } from './core/visible.js';
 import { makeProgress } from './core/progress.js';
 import { EXIT_FAILURE, EXIT_USAGE, messageOf, SysError } from './errors.js';
 import { makeLogger } from './log/configured-logger.js';
@@ -36,7 +37,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 function fail(message: string, code: number): never {
-  process.stderr.write(`syschangemon: ${message}\n`);
+  process.stderr.write(`syschangemon: ${visibleControls(message)}\n`);
   process.exit(code);
 }
 

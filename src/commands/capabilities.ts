@@ -9,6 +9,7 @@ import { dockerServerVersion } from '../collectors/scap/docker-collect.js';
 import { datastreamProfiles, type ProfileInfo } from '../collectors/scap/xccdf.js';
 import type { CommandSpec } from './command.js';
 import { out } from './command.js';
+import { visibleControls } from '../core/visible.js';
 
 /** PatchMon `OpenSCAPDetection`, plus the datastreams that could not be read. */
 export interface OpenScapDetection {
@@ -116,6 +117,6 @@ export const capabilitiesCommand: CommandSpec = {
       datastreams: typeof scap.datastream === 'string' && scap.datastream !== 'auto' && scap.datastream ? [scap.datastream] : [],
       dockerBenchLog: typeof scap.docker_bench_log === 'string' ? scap.docker_bench_log : '',
     });
-    out(args.format === 'json' ? `${JSON.stringify(caps, null, 2)}\n` : capabilitiesText(caps));
+    out(args.format === 'json' ? `${JSON.stringify(caps, null, 2)}\n` : visibleControls(capabilitiesText(caps)));
   },
 };

@@ -3,6 +3,8 @@
  * syslog) lives in src/log/; this module holds the interface and a plain stderr logger.
  */
 
+import { visibleControls } from './visible.js';
+
 export interface Logger {
   debug(message: string): void;
   info(message: string): void;
@@ -18,7 +20,7 @@ const ORDER: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 /** A logger that writes `syschangemon: <level>: message` lines at or above `level` to stderr. */
 export function stderrLogger(level: Level): Logger {
   const at = (l: Level) => (message: string) => {
-    if (ORDER[l] >= ORDER[level]) process.stderr.write(`syschangemon: ${l === 'info' ? '' : `${l}: `}${message}\n`);
+    if (ORDER[l] >= ORDER[level]) process.stderr.write(`syschangemon: ${l === 'info' ? '' : `${l}: `}${visibleControls(message)}\n`);
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

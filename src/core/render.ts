@@ -9,6 +9,7 @@
 import nunjucks from 'nunjucks';
 import { bundledTemplateDir, programVersion } from './paths.js';
 import type { ShownAttribute } from './items.js';
+import { visibleControls } from './visible.js';
 import type { Report, ReportChange } from './report-model.js';
 
 export type RenderFormat = 'text' | 'html';
@@ -122,7 +123,7 @@ function omittedCount(report: Report): number {
 
 export function renderReport(report: Report, format: RenderFormat, opts: RenderOptions = {}): string {
   const name = format === 'html' ? 'report.html.njk' : 'report.txt.njk';
-  return env(opts.templateDir, format === 'html').render(name, templateContext(report, opts)).replace(/^\s*\n/, '');
+  return visibleControls(env(opts.templateDir, format === 'html').render(name, templateContext(report, opts)).replace(/^\s*\n/, ''));
 }
 
 /** The mail subject: the configured template string if any, else `subject.txt.njk`. */
@@ -130,7 +131,7 @@ export function renderSubject(report: Report, subjectTemplate: string | undefine
   const e = env(opts.templateDir, false);
   const ctx = { ...templateContext(report, opts), ...report, summary: report.summary };
   const text = subjectTemplate ? e.renderString(subjectTemplate, ctx) : e.render('subject.txt.njk', ctx);
-  return text.replace(/\s+/g, ' ').trim();
+  return visibleControls(text.replace(/\s+/g, ' ').trim());
 }
 
 /**
@@ -179,8 +180,10 @@ export async function streamReport(
   source: ChangeSource,
   format: RenderFormat,
   opts: Pick<RenderOptions, 'templateDir' | 'describe'>,
-  write: (chunk: string) => Promise<void>,
+  writeRaw: (chunk: string) => Promise<void>,
 ): Promise<boolean> {
+  // Whatever the changes hold is shown, never obeyed, by the terminal that prints it.
+  const write = (chunk: string): Promise<void> => writeRaw(visibleControls(chunk));
   // One pass to count: the groups (first-seen order, as groupChanges) with their sizes, and
   // whether each group's changes are stored together. Groups that are not (changes explained
   // by different packages interleave) are read back by position.

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { Config } from '../config/config.js';
 import type { GlobalArgs } from '../core/app.js';
 import type { Level, Logger } from '../core/logger.js';
+import { visibleControls } from '../core/visible.js';
 import { messageOf } from '../errors.js';
 import { RotatingFile } from './rotating-file.js';
 
@@ -77,7 +78,7 @@ export function createLogger(settings: LoggingSettings, sinks: LogSinks = {}): L
   const now = sinks.now ?? (() => new Date());
   const consoleAt = settings.consoleLevel === undefined ? Infinity : LEVELS[settings.consoleLevel];
   const toConsole = (level: Level, message: string) => {
-    if (LEVELS[level] >= consoleAt) stderr.write(`syschangemon: ${level === 'info' ? '' : `${level}: `}${message}\n`);
+    if (LEVELS[level] >= consoleAt) stderr.write(`syschangemon: ${level === 'info' ? '' : `${level}: `}${visibleControls(message)}\n`);
   };
   let file: RotatingFile | undefined;
   let fileBroken = false;
@@ -85,7 +86,7 @@ export function createLogger(settings: LoggingSettings, sinks: LogSinks = {}): L
     fileBroken = true;
     // Reported once, through the console only, and the run goes on.
     const line = `log file ${settings.file}: ${messageOf(err)}; logging to it stopped`;
-    if (LEVELS.warn >= consoleAt) stderr.write(`syschangemon: warn: ${line}\n`);
+    if (LEVELS.warn >= consoleAt) stderr.write(`syschangemon: warn: ${visibleControls(line)}\n`);
   };
   const tag = `syschangemon[${process.pid}]`;
   const host = os.hostname();
@@ -94,7 +95,7 @@ export function createLogger(settings: LoggingSettings, sinks: LogSinks = {}): L
     try {
       file ??= new RotatingFile(settings.file, settings);
       // One record per line, whatever the message holds.
-      const text = message.replace(/\r?\n/g, '\\n');
+      const text = visibleControls(message).replace(/\n/g, '\\n');
       file.write(`${now().toISOString()} ${host} ${tag}: ${level.toUpperCase()}: ${text}`);
     } catch (err) {
       fileFailed(err);

@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ReportChange } from '../core/report-model.js';
+import { visibleControls } from '../core/visible.js';
 import { messageOf } from '../errors.js';
 
 /** Syslog severities used here (RFC 5424 numbers). */
@@ -68,10 +69,12 @@ export function syslogSettings(section: Record<string, unknown>, env: NodeJS.Pro
   };
 }
 
-/** One line whatever the text holds: control characters are escaped, never sent raw. */
+/**
+ * One line whatever the text holds: newlines and tabs as `\n` and `\t`, every other control
+ * (C0, DEL, C1, bidirectional, line separators) as visibleControls shows it, never sent raw.
+ */
 export function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return visibleControls(text).replace(/[\n\t]/g, (c) => (c === '\n' ? '\\n' : '\\t'));
 }
 
 /** Counts and ids of a run, for the summary line. */

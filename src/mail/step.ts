@@ -7,6 +7,7 @@ import type { App, GlobalArgs } from '../core/app.js';
 import { loadReport } from '../core/report.js';
 import { messageOf, SysError } from '../errors.js';
 import type { ReportRow } from '../store/store.js';
+import { visibleControls } from '../core/visible.js';
 import { hasRecipients } from '../config/recipients.js';
 import { type MailSettings, sendReport } from './mail.js';
 
@@ -59,7 +60,7 @@ export async function emailPending(app: App, args: GlobalArgs): Promise<number> 
     }
   }
   if (failed) {
-    process.stderr.write(`syschangemon: ${failed}; the report stays pending and is retried next run\n`);
+    process.stderr.write(`syschangemon: ${visibleControls(failed)}; the report stays pending and is retried next run\n`);
     return 1;
   }
   return 0;
