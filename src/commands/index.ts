@@ -14,7 +14,9 @@ import { resetCommand } from './reset.js';
 import { runCommand } from './run.js';
 import { capabilitiesCommand } from './capabilities.js';
 import { submitCommand } from './submit.js';
+import { acceptCommand } from './accept.js';
 import { keygenCommand } from './keygen.js';
+import { listAcceptsCommand } from './list-accepts.js';
 import { verifyCommand } from './verify.js';
 import { gatherCommand } from './gather.js';
 // commands: add new imports above this line
@@ -32,6 +34,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   runCommand,
   capabilitiesCommand,
   submitCommand,
+  acceptCommand,
+  listAcceptsCommand,
   keygenCommand,
   verifyCommand,
   gatherCommand,

@@ -29,6 +29,8 @@ export const CORE_SECTIONS: Record<string, OptionSchema> = {
     mail_handler: { type: 'string', default: 'smtp', choices: ['smtp', 'sendmail'], description: 'How reports are mailed.' },
     max_changes: { type: 'int', default: 500, description: 'Changes shown in full in a mailed report; the rest are counted.' },
     hostname: { type: 'string', default: '', description: 'Name of this host in reports (default: the system\'s).' },
+    baseline: { type: 'string', default: 'previous', choices: ['previous', 'accepted'], description: 'What reports compare against: the previous session, or the accepted state of each key (a change stays in every report until accepted).' },
+    mail_only_new: { type: 'bool', default: false, description: 'With baseline = accepted: mail a report only when something changed in its session, not for changes already reported and still unaccepted.' },
     signing_key: { type: 'string', default: '', description: 'Ed25519 private key file (from syschangemon keygen) that signs each session digest; empty: unsigned.' },
   },
   storage: {

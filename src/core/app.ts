@@ -171,7 +171,15 @@ export class App {
     const pair = this.sessionsToCompare();
     if (!pair) return undefined;
     const mailState: MailState = this.mailConfigured ? 'pending' : 'none';
-    return buildReport(this.db(), this.cfg, this.collectors, pair.oldS, pair.newS, this.log, { mailState });
+    // Sessions named with -o/-u are compared with each other whatever the baseline.
+    const named = this.args.oldSessionUuid !== undefined || this.args.sessionUuid !== undefined;
+    const baseline = this.baselineMode === 'accepted' && !named ? 'accepted' : 'previous';
+    return buildReport(this.db(), this.cfg, this.collectors, pair.oldS, pair.newS, this.log, { mailState, baseline });
+  }
+
+  /** `[syschangemon] baseline`: what reports compare against. */
+  get baselineMode(): 'previous' | 'accepted' {
+    return this.cfg.sections.syschangemon?.baseline === 'accepted' ? 'accepted' : 'previous';
   }
 
   cleanup(): { sessions: number; reports: number } {

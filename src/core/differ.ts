@@ -7,7 +7,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { usageError } from '../errors.js';
 import { displayPath, splitKey } from '../keys.js';
-import type { SessionRow, Store } from '../store/store.js';
+import type { ItemDiff, SessionRow, Store } from '../store/store.js';
 import type { AttrValue, Attributes } from '../types.js';
 import type { AttributeChange, ReportChange } from './report-model.js';
 
@@ -78,11 +78,36 @@ export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow, i
   if (oldS.id >= newS.id) {
     throw usageError(`the old session ${oldS.uuid} is not older than the new session ${newS.uuid}`);
   }
+  return { changes: changesOf(store, store.itemDiffs(oldS, newS), oldS.started_at, newS.started_at, ignored), errors: store.errorItems(newS) };
+}
+
+/**
+ * Compare session `newS` with the accepted baseline (`baseline = accepted`): every key whose
+ * state differs from its accepted state, with when it first differed and whether it changed
+ * in this session. The store's accepted baseline must be synced to `newS`.
+ */
+export function diffAccepted(store: Store, newS: SessionRow, ignored?: IgnoredAttribute): DiffResult {
+  const changes = changesOf(store, store.unacceptedDiffs(newS), 'accepted', newS.started_at, ignored, (c, d) => {
+    c.unaccepted_since = d.since;
+    c.changed_this_run = d.changedNow;
+  });
+  return { changes, errors: store.errorItems(newS) };
+}
+
+/** Report changes of item differences, with unified diffs of kept contents. */
+function changesOf<D extends ItemDiff>(
+  store: Store,
+  diffs: Iterable<D>,
+  oldHeader: string,
+  newHeader: string,
+  ignored?: IgnoredAttribute,
+  decorate?: (change: ReportChange, d: D) => void,
+): ReportChange[] {
   const changes: ReportChange[] = [];
   // Content diffs need the blobs, which cannot be read while the rows stream: they are
   // computed once the rows are read, so the rows are never all in memory at once.
   const pending: { change: ReportChange; label: string; oldC: Record<string, string>; newC: Record<string, string>; stored: unknown }[] = [];
-  for (const d of store.itemDiffs(oldS, newS)) {
+  for (const d of diffs) {
     const change: ReportChange = {
       key: d.key,
       plugin: d.plugin,
@@ -99,6 +124,7 @@ export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow, i
       const label = scheme === 'file' || scheme === 'conffile' ? displayPath(d.key) : d.key;
       pending.push({ change, label, oldC: d.old?.contentHashes ?? {}, newC: d.new?.contentHashes ?? {}, stored });
     } else noDiffNote(change, stored);
+    decorate?.(change, d);
     changes.push(change);
   }
   for (const { change, label, oldC, newC, stored } of pending) {
@@ -109,13 +135,12 @@ export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow, i
       const oldText = oldC[name] ? store.blob(oldC[name]!) ?? '' : '';
       const newText = newC[name] ? store.blob(newC[name]!) ?? '' : '';
       const full = names.length > 1 || name !== 'content' ? `${label} (${name})` : label;
-      const d = unifiedDiff(full, oldText, newText, oldS.started_at, newS.started_at);
+      const d = unifiedDiff(full, oldText, newText, oldHeader, newHeader);
       if (d === undefined) change.note = 'the difference is too large to show as a diff';
       else diffs.push(d);
     }
     if (diffs.length) change.diff = diffs.join('');
     noDiffNote(change, stored);
   }
-  const errors = store.errorItems(newS);
-  return { changes, errors };
+  return changes;
 }

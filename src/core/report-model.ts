@@ -41,6 +41,10 @@ export interface ReportChange {
   note?: string;
   /** Package whose operation explains this change (see the packages collector). */
   explained_by?: string;
+  /** With `baseline = accepted`: when the key first differed from its accepted state (ISO). */
+  unaccepted_since?: string;
+  /** With `baseline = accepted`: whether the key changed in this report's new session (false: already reported, still unaccepted). */
+  changed_this_run?: boolean;
   /** Login sessions open when the thing changed (by its new ctime/mtime). */
   logins?: LoginSession[];
 }
@@ -67,7 +71,9 @@ export interface Report {
   hostname: string;
   old_session: SessionRef;
   new_session: SessionRef;
-  summary: { added: number; removed: number; changed: number; errors: number; explained?: number };
+  summary: { added: number; removed: number; changed: number; errors: number; explained?: number; changed_this_run?: number };
+  /** What the changes are against: the previous session (the default) or the accepted baseline. */
+  baseline?: 'previous' | 'accepted';
   changes: ReportChange[];
   /** Set (never stored) when this copy holds only part of the changes; see loadReport. */
   omitted?: OmittedChanges;

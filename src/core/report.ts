@@ -7,7 +7,7 @@ import type { Config } from '../config/config.js';
 import type { MailState, ReportRow, SessionRow, Store } from '../store/store.js';
 import type { Collector, ReportHookContext } from '../types.js';
 import { messageOf } from '../errors.js';
-import { diffSessions } from './differ.js';
+import { diffAccepted, diffSessions } from './differ.js';
 import { ignoreMatcher } from './ignore.js';
 import type { Logger } from './logger.js';
 import type { ChangeSource } from './render.js';
@@ -28,10 +28,15 @@ export function buildReport(
   oldS: SessionRow,
   newS: SessionRow,
   log: Logger,
-  opts: { mailState: MailState },
+  opts: { mailState: MailState; baseline?: 'previous' | 'accepted' },
 ): Report {
   const ignore = new Map([...cfg.plugins].map(([name, pc]) => [name, ignoreMatcher(pc.options.ignore_attributes)]));
-  const { changes, errors } = diffSessions(store, oldS, newS, (plugin, key, attribute) => ignore.get(plugin)?.(key, attribute) ?? false);
+  const ignored = (plugin: string, key: string, attribute: string) => ignore.get(plugin)?.(key, attribute) ?? false;
+  // With the accepted baseline, the changes are those against each key's accepted state;
+  // oldS (the session before) is still named, for its time and digest.
+  const accepted = opts.baseline === 'accepted';
+  const established = accepted ? store.syncAccepted(newS) : undefined;
+  const { changes, errors } = accepted ? diffAccepted(store, newS, ignored) : diffSessions(store, oldS, newS, ignored);
   const report: Report = {
     uuid: randomUUID(),
     created_at: new Date().toISOString(),
@@ -44,6 +49,10 @@ export function buildReport(
     errors,
     notes: store.sessionNotes(newS),
   };
+  if (accepted) {
+    report.baseline = 'accepted';
+    if (established) report.notes!.push(established);
+  }
   countChanges(report);
   const ctx: ReportHookContext = {
     report,
@@ -71,6 +80,7 @@ function countChanges(report: Report): void {
   s.added = s.removed = s.changed = 0;
   for (const c of report.changes) s[c.change]++;
   s.errors = report.errors.length;
+  if (report.baseline === 'accepted') s.changed_this_run = report.changes.filter((c) => c.changed_this_run).length;
 }
 
 /**

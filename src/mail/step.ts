@@ -33,6 +33,15 @@ export async function mailOne(app: App, row: ReportRow, args: GlobalArgs): Promi
     app.log.debug(`report ${row.uuid}: no changes, mail skipped`);
     return undefined;
   }
+  // baseline = accepted with mail_only_new: unaccepted changes already mailed are not mailed again.
+  if (app.cfg.sections.syschangemon?.mail_only_new === true) {
+    const head = store.reportHead(row);
+    if (head.baseline === 'accepted' && !head.summary.changed_this_run) {
+      store.setMailState(row.uuid, 'skipped');
+      app.log.debug(`report ${row.uuid}: nothing changed in this run (mail_only_new), mail skipped`);
+      return undefined;
+    }
+  }
   try {
     const settings = mailSettings(app);
     await sendReport(loadReport(store, row, { maxChanges: settings.maxChanges }), { ...settings, preferHtml: args.html === true });

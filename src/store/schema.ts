@@ -103,6 +103,39 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 3 → 4: the accepted baseline (see accepted.ts). `accepted_base` holds, for each key whose
+  // state differs from the state last accepted for it, that accepted state (present = 0: the
+  // key was accepted as absent); `accepts` and `accept_keys` record who accepted what, when, why.
+  `
+  CREATE TABLE accepted_base (
+    key_id INTEGER PRIMARY KEY,
+    present INTEGER NOT NULL,
+    attrs TEXT,
+    contents TEXT,
+    error TEXT,
+    since_session INTEGER NOT NULL,
+    since TEXT NOT NULL,
+    changed_session INTEGER NOT NULL
+  );
+  CREATE TABLE accepts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    accepted_at TEXT NOT NULL,
+    user TEXT NOT NULL,
+    uid INTEGER,
+    via TEXT NOT NULL,
+    note TEXT NOT NULL,
+    report_uuid TEXT,
+    session_uuid TEXT NOT NULL,
+    count INTEGER NOT NULL
+  );
+  CREATE TABLE accept_keys (
+    accept_id INTEGER NOT NULL REFERENCES accepts(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    change TEXT NOT NULL,
+    since TEXT NOT NULL,
+    PRIMARY KEY (accept_id, key)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -11,6 +11,7 @@ import { databaseError, messageOf, notFound } from '../errors.js';
 import type { StoredItem } from '../types.js';
 import { decodeAttrs, decodeChange, decodeContentRefs, decodeItem, decodeNotes, decodeReportHead, encodeChange, encodeReportHead, type ReportHead } from './codec.js';
 import { advanceBuckets, type BucketDigests, type ChainOrigin, type ChainRecord, fullBuckets, sessionDigest, stateDigest } from './chain.js';
+import { type AcceptedKey, type Acceptor, type AcceptRecord, acceptKeys, acceptRecords, syncAccepted, type UnacceptedDiff, unacceptedDiffs, unacceptedKeys } from './accepted.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { checkDatabaseFiles, checkStorageDir, createPrivateFile, DB_COMPANIONS, makePrivate } from './secure-dir.js';
 
@@ -427,9 +428,11 @@ export class Store {
       if (kept) {
         sessions = this.db.prepare('DELETE FROM sessions WHERE id < ?').run(kept.id).changes;
         this.db.prepare('DELETE FROM items WHERE valid_to IS NOT NULL AND valid_to < ?').run(kept.id);
-        this.db.exec('DELETE FROM keys WHERE id NOT IN (SELECT key_id FROM items)');
+        // Keys and contents an accepted state still refers to are kept (accepted.ts).
+        this.db.exec('DELETE FROM keys WHERE id NOT IN (SELECT key_id FROM items) AND id NOT IN (SELECT key_id FROM accepted_base)');
         this.db.exec(`DELETE FROM blobs WHERE hash NOT IN (
-          SELECT j.value FROM items i, json_each(i.contents) j WHERE i.contents IS NOT NULL)`);
+          SELECT j.value FROM items i, json_each(i.contents) j WHERE i.contents IS NOT NULL)
+          AND hash NOT IN (SELECT j.value FROM accepted_base b, json_each(b.contents) j WHERE b.contents IS NOT NULL)`);
       }
       const keptReport = this.db
         .prepare('SELECT id FROM reports ORDER BY id DESC LIMIT 1 OFFSET ?')
@@ -493,8 +496,9 @@ export class Store {
   clear(): void {
     this.db
       .transaction(() => {
-        this.db.exec('DELETE FROM report_changes; DELETE FROM reports; DELETE FROM items; DELETE FROM keys; DELETE FROM blobs; DELETE FROM sessions; DELETE FROM chain; DELETE FROM chain_buckets;');
+        this.db.exec('DELETE FROM report_changes; DELETE FROM reports; DELETE FROM items; DELETE FROM keys; DELETE FROM blobs; DELETE FROM sessions; DELETE FROM chain; DELETE FROM chain_buckets; DELETE FROM accepted_base;');
         this.deleteMeta('chain_buckets_session');
+        this.deleteMeta('accepted_synced');
         this.setMeta('chain_start', `reset at ${new Date().toISOString()}`);
       })
       .immediate();
@@ -613,6 +617,41 @@ export class Store {
        WHERE i.contents IS NOT NULL AND j.value = ? ORDER BY i.valid_from LIMIT 1`,
     ).pluck();
     return bad.map((hash) => ({ hash, key: user.get(hash) as string | undefined }));
+  }
+
+  // ---- the accepted baseline (accepted.ts) ----------------------------------------------------
+
+  /** Bring the accepted baseline up to session `n`; a note when it was (re-)established. */
+  syncAccepted(n: SessionRow): string | undefined {
+    return this.db
+      .transaction(() => syncAccepted(this.db, n, { get: (k) => this.meta(k), set: (k, v) => this.setMeta(k, v) }))
+      .immediate();
+  }
+
+  /** The changes of session `n` against the accepted baseline (synced to `n`), by key. */
+  unacceptedDiffs(n: SessionRow): UnacceptedDiff[] {
+    return unacceptedDiffs(this.db, n);
+  }
+
+  /** The keys that differ from their accepted state. */
+  unacceptedKeys(): { key_id: number; key: string; present: number; since: string }[] {
+    return unacceptedKeys(this.db);
+  }
+
+  /** Accept the given keys' states in `target` (see accepted.ts), in one transaction. */
+  accept(
+    keys: { key_id: number; key: string; present: number; since: string }[],
+    target: SessionRow,
+    latest: SessionRow,
+    who: Acceptor,
+    note: string,
+    reportUuid: string | null,
+  ): { accepted: AcceptedKey[]; stillDiffer: string[] } {
+    return this.db.transaction(() => acceptKeys(this.db, keys, target, latest, who, note, reportUuid)).immediate();
+  }
+
+  acceptRecords(limit = -1): (AcceptRecord & { keys: AcceptedKey[] })[] {
+    return acceptRecords(this.db, limit);
   }
 
   /** Run `fn` on one consistent snapshot of the database (a read transaction). */
