@@ -79,6 +79,8 @@ rm -rf "$STATE"
 dpkg -i "$DEB"
 [ "$($BIN --version)" = "$VERSION" ] || fail "$BIN --version is not $VERSION"
 [ "$(stat -c %a "$STATE")" = 700 ] || fail "$STATE is not mode 0700"
+[ -d /var/log/syschangemon ] || fail "/var/log/syschangemon (README.Debian's log directory) is not there after install"
+[ "$(stat -c %a /var/log/syschangemon)" = 700 ] || fail "/var/log/syschangemon is not mode 0700"
 
 step "the first baseline, taken in the background by postinst"
 for _ in $(seq 1 600); do
@@ -106,6 +108,13 @@ CRONOUT=$(env -i SHELL=/bin/sh PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/us
 $BIN list-reports
 $BIN print-report --format json >/dev/null || fail "print-report --format json"
 [ -f /usr/share/man/man8/syschangemon.8.gz ] || fail "the man page is not installed"
+
+step "the unit lets mail_handler = sendmail write the MTA's spool"
+UNIT=/lib/systemd/system/syschangemon.service
+grep -q '^NoNewPrivileges=yes' $UNIT && fail "NoNewPrivileges=yes stops postfix's setgid postdrop"
+for p in /var/spool/exim4 /var/spool/postfix/maildrop; do
+  grep '^ReadWritePaths=' $UNIT | grep -q -- "-$p" || fail "$p is not writable under the unit"
+done
 
 if command -v systemd-analyze >/dev/null; then
   step "systemd units"

@@ -9,6 +9,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { COMMANDS } from './commands/index.js';
 import type { CommandSpec } from './commands/command.js';
+import { checkArgv, checkUuidArgs, GLOBAL_OPTIONS, optionsOf } from './commands/options.js';
 import { COLLECTORS } from './collectors/index.js';
 import { type App, createApp, type GlobalArgs } from './core/app.js';
 import { programVersion } from './core/paths.js';
@@ -46,6 +47,8 @@ async function execute(spec: CommandSpec, argv: GlobalArgs & Record<string, unkn
     const allowed = spec.formats?.length ? spec.formats.join(', ') : 'none';
     fail(`${spec.name}: unknown --format '${argv.format}' (expected: ${allowed})`, EXIT_USAGE);
   }
+  const badUuid = checkUuidArgs(argv);
+  if (badUuid) fail(`${spec.name}: ${badUuid}`, EXIT_USAGE);
   let app: App | undefined;
   try {
     app = makeApp(argv);
@@ -79,19 +82,13 @@ async function execute(spec: CommandSpec, argv: GlobalArgs & Record<string, unkn
 }
 
 export async function main(argv: string[]): Promise<void> {
+  const problem = checkArgv(argv, COMMANDS);
+  if (problem) fail(problem, EXIT_USAGE);
   let exitCode = 0;
   let cli = yargs(argv)
     .scriptName('syschangemon')
     .usage('usage: syschangemon <command> [options]\n\nSystem change monitor')
-    .option('config', { alias: 'c', type: 'string', describe: 'main config file or directory (default: $SYSCHANGEMON_CONFIG, /etc/syschangemon/syschangemon.conf, else the bundled sample)', global: true })
-    .option('debug', { type: 'boolean', describe: 'toggle debug output', global: true })
-    .option('quiet', { type: 'boolean', describe: 'suppress all output but errors', global: true })
-    .option('skip-empty-mail', { alias: 's', type: 'boolean', describe: 'skip email sending if report contains no differences', global: true })
-    .option('html', { alias: 't', type: 'boolean', describe: 'prefer HTML output when possible', global: true })
-    .option('report-uuid', { alias: 'r', type: 'string', describe: 'choose report by uuid (instead of most recent)', global: true })
-    .option('old-session-uuid', { alias: 'o', type: 'string', describe: 'choose the old session by uuid (instead of second most recent)', global: true })
-    .option('session-uuid', { alias: 'u', type: 'string', describe: 'choose the (new) session by uuid (instead of most recent)', global: true })
-    .option('format', { type: 'string', describe: 'output format: text|html|json (print-report, list-*), csv|json (export)', global: true })
+    .options(Object.fromEntries(Object.entries(GLOBAL_OPTIONS).map(([name, def]) => [name, { ...def, global: true }])))
     .version('version', 'show version information and exit', programVersion())
     .alias('version', 'V')
     .help('help', 'show this help message and exit')
@@ -109,7 +106,8 @@ export async function main(argv: string[]): Promise<void> {
       spec.positional ? `${spec.name} ${spec.positional}` : spec.name,
       spec.describe + (spec.formats ? ` [--format ${spec.formats.join('|')}]` : ''),
       (y) => {
-        for (const [name, def] of Object.entries(spec.options ?? {})) y.option(name, def);
+        // Only the options this command uses, so its --help lists only them.
+        for (const [name, def] of Object.entries(optionsOf(spec))) if (!(name in GLOBAL_OPTIONS) && name !== 'help' && name !== 'version') y.option(name, def);
         return y;
       },
       async (argv) => {

@@ -43,10 +43,16 @@ export class SysError extends Error {
 
 /** A configuration error: names the file and line and what was expected. */
 export class ConfigError extends SysError {
-  constructor(message: string, where?: { file?: string; line?: number }) {
+  /** The option the error is about, when known and not yet placed (see `Collector.init`). */
+  readonly key?: string;
+  /** Whether the message already names a file. */
+  readonly located: boolean;
+  constructor(message: string, where?: { file?: string; line?: number; key?: string }) {
     const loc = where?.file ? `${where.file}${where.line ? `:${where.line}` : ''}: ` : '';
     super('E_CONFIG', `${loc}${message}`);
     this.name = 'ConfigError';
+    this.located = loc !== '';
+    if (where?.key) this.key = where.key;
   }
 }
 

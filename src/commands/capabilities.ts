@@ -109,6 +109,7 @@ export function capabilitiesText(caps: ComplianceCapabilities): string {
 
 export const capabilitiesCommand: CommandSpec = {
   name: 'capabilities',
+  uses: [],
   describe: 'show the compliance tools and content this host has (OpenSCAP, Docker Bench)',
   formats: ['text', 'json'],
   run(app, args) {

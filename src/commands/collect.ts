@@ -3,6 +3,7 @@ import { out } from './command.js';
 
 export const collectCommand: CommandSpec = {
   name: 'collect',
+  uses: [],
   describe: 'run collect session, store current system state to database',
   options: {
     full: { type: 'boolean', describe: 'read every file in full (no hash reused from the previous session, whatever assume_nochange and rehash_every say)' },

@@ -2,6 +2,7 @@
  * The shape of a command: one file per command under src/commands/, registered in index.ts.
  */
 import type { App, GlobalArgs } from '../core/app.js';
+import type { SharedOption } from './options.js';
 
 export interface OptionDef {
   type: 'string' | 'boolean' | 'number';
@@ -16,8 +17,13 @@ export interface CommandSpec {
   describe: string;
   /** Positional arguments after the name, in yargs' form (`<collector>`). */
   positional?: string;
-  /** Options of this command only (the global ones are declared once in src/cli.ts). */
+  /** Options of this command only (the global ones are declared in src/commands/options.ts). */
   options?: Record<string, OptionDef>;
+  /**
+   * The shared options (src/commands/options.ts) this command uses; its `--help` lists only
+   * these, and any other is refused. Absent: all of them.
+   */
+  uses?: readonly SharedOption[];
   /** Allowed values of --format for this command (first is the default). */
   formats?: readonly string[];
   /** Runs the command; returns the exit code (0 when undefined). */

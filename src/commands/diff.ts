@@ -3,16 +3,18 @@ import { out } from './command.js';
 
 export const diffCommand: CommandSpec = {
   name: 'diff',
+  uses: ['old-session-uuid', 'session-uuid'],
   describe: 'diff two sessions and save report in database (default: most recent sessions)',
   run(app, args) {
     const report = app.diff();
     if (!report) {
-      app.log.warn('nothing to compare yet: there are fewer than two complete sessions');
+      // The Python tool's words, which scripts look for; exit 0 as it did.
+      if (!args.quiet) out('no previous state - exiting without diff\n');
       return 0;
     }
-    if (!args.quiet && process.stdout.isTTY) {
+    if (!args.quiet) {
       const s = report.summary;
-      out(`report ${report.uuid}: ${s.added} added, ${s.removed} removed, ${s.changed} changed, ${s.errors} errors\n`);
+      out(`report ${report.uuid} saved: ${s.added} added, ${s.removed} removed, ${s.changed} changed, ${s.errors} errors (session ${report.old_session.uuid} -> ${report.new_session.uuid})\n`);
     }
   },
 };

@@ -5,6 +5,7 @@ import type { CommandSpec } from './command.js';
 
 export const emailReportCommand: CommandSpec = {
   name: 'email-report',
+  uses: ['report-uuid', 'skip-empty-mail', 'html'],
   describe: 'email report from database (default: last report)',
   async run(app, args) {
     if (!hasRecipients(app.cfg.sections['mail.smtp'] ?? {})) {

@@ -15,6 +15,7 @@ export function safeCell(value: unknown): string {
 
 export const exportCommand: CommandSpec = {
   name: 'export',
+  uses: ['session-uuid'],
   describe: 'export system state stored in session as CSV or JSON, or its compliance results as a PatchMon payload (default: most recent session)',
   formats: ['csv', 'json', 'patchmon'],
   async run(app, args) {
@@ -30,21 +31,32 @@ export const exportCommand: CommandSpec = {
 `);
       return;
     }
+    // The kept texts (conffile content, command stdout and stderr, …) go with their items, as
+    // stored: a secret is never stored, so it is never exported.
+    const texts = (hashes: Record<string, string>): Record<string, string> => {
+      const t: Record<string, string> = {};
+      for (const [name, sha] of Object.entries(hashes)) t[name] = store.blob(sha) ?? '';
+      return t;
+    };
     if (args.format === 'json') {
       out(`{\n  "session": ${JSON.stringify(sessionRef(session, store))},\n  "items": [`);
       let first = true;
       for (const item of store.sessionItems(session)) {
-        await outStream(`${first ? '\n' : ',\n'}    ${JSON.stringify({ key: item.key, plugin: item.plugin, attributes: item.attributes, contents: item.contentHashes, error: item.error })}`);
+        const line = JSON.stringify({ key: item.key, plugin: item.plugin, attributes: item.attributes, contents: item.contentHashes, texts: texts(item.contentHashes), error: item.error });
+        await outStream(`${first ? '\n' : ',\n'}    ${line}`);
         first = false;
       }
       out(first ? ']\n}\n' : '\n  ]\n}\n');
       return;
     }
     const names = store.attributeNames(session).sort();
-    const header = ['key', 'plugin', ...names, 'error'];
+    const textNames = store.contentNames(session).sort();
+    const taken = new Set(['key', 'plugin', 'error', ...names]);
+    const header = ['key', 'plugin', ...names, ...textNames.map((n) => (taken.has(n) ? `text.${n}` : n)), 'error'];
     out(stringify([header]));
     for (const item of store.sessionItems(session)) {
-      const cells = [item.key, item.plugin, ...names.map((n) => item.attributes[n]), item.error];
+      const t = texts(item.contentHashes);
+      const cells = [item.key, item.plugin, ...names.map((n) => item.attributes[n]), ...textNames.map((n) => t[n]), item.error];
       await outStream(stringify([cells.map(safeCell)]));
     }
   },

@@ -4,6 +4,7 @@ import { table } from './table.js';
 
 export const listReportsCommand: CommandSpec = {
   name: 'list-reports',
+  uses: [],
   describe: 'list reports stored in database',
   formats: ['text', 'json'],
   run(app, args) {
@@ -27,7 +28,8 @@ export const listReportsCommand: CommandSpec = {
     out(
       table(
         ['uuid', 'created', 'added', 'removed', 'changed', 'errors', 'mail'],
-        rows.map((r) => [r.uuid, r.created_at, String(r.added), String(r.removed), String(r.changed), String(r.errors), r.mail_state]),
+        // Oldest first, like list-sessions: `tail -1` is the newest.
+        [...rows].reverse().map((r) => [r.uuid, r.created_at, String(r.added), String(r.removed), String(r.changed), String(r.errors), r.mail_state]),
       ),
     );
   },

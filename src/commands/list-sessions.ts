@@ -4,6 +4,7 @@ import { table } from './table.js';
 
 export const listSessionsCommand: CommandSpec = {
   name: 'list-sessions',
+  uses: [],
   describe: 'list sessions stored in database',
   formats: ['text', 'json'],
   run(app, args) {
@@ -24,6 +25,7 @@ export const listSessionsCommand: CommandSpec = {
       out('no sessions yet\n');
       return;
     }
-    out(table(['uuid', 'started', 'finished', 'items', 'errors'], rows.map((s) => [s.uuid, s.started_at, s.finished_at ?? '', String(s.item_count), String(s.error_count)])));
+    // Oldest first, as the Python tool listed them: `tail -1` is the newest.
+    out(table(['uuid', 'started', 'finished', 'items', 'errors'], [...rows].reverse().map((s) => [s.uuid, s.started_at, s.finished_at ?? '', String(s.item_count), String(s.error_count)])));
   },
 };

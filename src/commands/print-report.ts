@@ -27,6 +27,7 @@ export async function printReport(app: App, row: ReportRow, format: string): Pro
 
 export const printReportCommand: CommandSpec = {
   name: 'print-report',
+  uses: ['report-uuid', 'html'],
   describe: 'print report from database (default: last report)',
   formats: ['text', 'html', 'json', 'ecs'],
   async run(app, args) {

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { App } from '../core/app.js';
 import type { CommandSpec } from './command.js';
 import { out } from './command.js';
+import { confirmed } from './confirm.js';
 
 /**
  * Move `files` (those that exist) aside as `<name>.broken-<time>`: never deleted, they may be
@@ -30,8 +31,14 @@ const dbFiles = (file: string) => [file, ...DB_COMPANIONS.map((ext) => file + ex
 
 export const resetCommand: CommandSpec = {
   name: 'reset',
+  uses: [],
   describe: 'reset database - drop all sessions then run initial collect phase',
+  options: { yes: { alias: 'y', type: 'boolean', describe: 'do not ask on a terminal (cron and scripts are never asked)' } },
   async run(app, args) {
+    if (!(await confirmed(`drop every session and report in ${app.cfg.dbPath} and take a new baseline?`, { yes: args.yes === true }))) {
+      process.stderr.write('syschangemon: reset: not confirmed; nothing was changed\n');
+      return 1;
+    }
     const quiet = args.quiet === true;
     const dir = app.cfg.storageDir;
     const file = app.cfg.dbPath;

@@ -4,6 +4,7 @@ import { printReport } from './print-report.js';
 
 export const runCommand: CommandSpec = {
   name: 'run',
+  uses: ['skip-empty-mail', 'html'],
   describe: 'run collect, diff, cleanup, print-report, email-report in this order',
   formats: ['text', 'html', 'json'],
   options: {

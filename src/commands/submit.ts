@@ -5,6 +5,7 @@ import { out } from './command.js';
 
 export const submitCommand: CommandSpec = {
   name: 'submit',
+  uses: [],
   describe: 'send the latest compliance results and every pending payload to PatchMon ([patchmon] server)',
   options: {
     'dry-run': { type: 'boolean', describe: 'print the payload of the latest results instead of queueing and sending it' },

@@ -21,6 +21,8 @@ export interface PluginConfig {
   enabled: boolean;
   /** Parsed options (without `enable_plugin`), defaults filled in. */
   options: Options;
+  /** Where each option given was set (file and line), so a collector's own check can name it. */
+  where?: Record<string, { file: string; line: number }>;
 }
 
 /** The loaded configuration. */
@@ -302,10 +304,12 @@ export function loadConfig(opts: LoadOptions): Config {
   const plugins = new Map<string, PluginConfig>();
   for (const [name] of collectors) {
     const enabled = enabledBy.get(name) === true;
-    const options = parseSection(name, schemaOf(name)!, mergedKeys(name), !enabled);
+    const keys = mergedKeys(name);
+    const options = parseSection(name, schemaOf(name)!, keys, !enabled);
     delete options.enable_plugin;
     const from = pluginFile.get(name) ?? (mainSections.has(name) ? file : undefined);
-    plugins.set(name, { name, ...(from ? { file: from } : {}), enabled, options });
+    const where = Object.fromEntries([...keys].map(([k, at]) => [k, { file: at.file, line: at.line }]));
+    plugins.set(name, { name, ...(from ? { file: from } : {}), enabled, options, where });
   }
 
   const storageRaw = mergedKeys(STORAGE_SECTION).get('dir');

@@ -4,7 +4,7 @@
  * removed"; the other collectors go on.
  */
 import { collectorFailure, ConfigError, messageOf } from '../errors.js';
-import type { Config } from '../config/config.js';
+import type { Config, PluginConfig } from '../config/config.js';
 import type { SessionRow, Store } from '../store/store.js';
 import type { ChainRecord } from '../store/chain.js';
 import { SessionWriter } from '../store/session-writer.js';
@@ -49,12 +49,26 @@ export async function initCollectors(cfg: Config, collectors: readonly Collector
     try {
       await c.init?.(pc.options, { configDir: cfg.dir, stateDir: cfg.storageDir });
     } catch (err) {
-      // Name the file the collector's options came from.
-      if (err instanceof ConfigError && pc.file && !err.message.startsWith(pc.file)) throw new ConfigError(err.message, { file: pc.file });
+      if (err instanceof ConfigError && !err.located) throw new ConfigError(err.message, placeOf(err, c.name, pc));
       throw err;
     }
   }
   return ordered;
+}
+
+/**
+ * Where a collector's own check failed: the file and line of the option it names — given as
+ * `key`, or read from the `[section] key…` its message starts with — else the collector's file.
+ */
+function placeOf(err: ConfigError, section: string, pc: PluginConfig): { file?: string; line?: number } {
+  const where = pc.where ?? {};
+  let key = err.key;
+  if (key === undefined) {
+    const m = new RegExp(`^\\[${section.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\] ([^\\s:]+)`).exec(err.message);
+    if (m && Object.hasOwn(where, m[1]!)) key = m[1];
+  }
+  if (key !== undefined && Object.hasOwn(where, key)) return where[key]!;
+  return { file: pc.file };
 }
 
 export async function collect(

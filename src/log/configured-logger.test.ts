@@ -111,5 +111,14 @@ test('a log file that cannot be written is one warning, and logging goes on', ()
   assert.equal(c.lines.length, 2);
   assert.match(c.lines[0]!, /^syschangemon: warn: log file .*missing\/scm\.log: .*ENOENT.*logging to it stopped\n$/);
   assert.equal(c.lines[1], 'syschangemon: error: three\n');
+  // Under cron (--quiet) and with to_console = false it is still said, once.
+  for (const [section, args] of [[{}, { quiet: true }], [{ to_console: false }, {}]] as const) {
+    const q = capture();
+    const quiet = createLogger(loggingSettings({ file: path.join(dir, 'missing', 'scm.log'), ...section }, args), { stderr: q.stderr });
+    quiet.info('one');
+    quiet.warn('two');
+    assert.equal(q.lines.length, 1, JSON.stringify(q.lines));
+    assert.match(q.lines[0]!, /^syschangemon: warn: log file .*ENOENT.*logging to it stopped\n$/);
+  }
   fs.rmSync(dir, { recursive: true });
 });

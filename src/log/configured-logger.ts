@@ -84,9 +84,10 @@ export function createLogger(settings: LoggingSettings, sinks: LogSinks = {}): L
   let fileBroken = false;
   const fileFailed = (err: unknown) => {
     fileBroken = true;
-    // Reported once, through the console only, and the run goes on.
+    // Reported once per run on stderr whatever the console level (also under cron with
+    // --quiet, or to_console = false: nobody would learn of it otherwise), and the run goes on.
     const line = `log file ${settings.file}: ${messageOf(err)}; logging to it stopped`;
-    if (LEVELS.warn >= consoleAt) stderr.write(`syschangemon: warn: ${visibleControls(line)}\n`);
+    stderr.write(`syschangemon: warn: ${visibleControls(line)}\n`);
   };
   const tag = `syschangemon[${process.pid}]`;
   const host = os.hostname();

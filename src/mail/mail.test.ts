@@ -252,7 +252,7 @@ describe('sendmail handler', () => {
 
       fs.writeFileSync(script, '#!/bin/sh\ncat >/dev/null\necho "sendmail: queue full" >&2\nexit 75\n', { mode: 0o755 });
       const err = await failure(sendReport(report(), settings({ sendmail_path: script }, { handler: 'sendmail' })));
-      assert.match(err.message, /^mail: .*75.*\(.*fake sendmail\)$/);
+      assert.match(err.message, /^mail: sendmail exited with code 75: sendmail: queue full \(.*fake sendmail\)$/);
       const missing = await failure(sendReport(report(), settings({ sendmail_path: path.join(dir, 'nope') }, { handler: 'sendmail' })));
       assert.match(missing.message, /^mail: .*ENOENT.*nope/);
     } finally {

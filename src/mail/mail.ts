@@ -3,6 +3,7 @@
  * sends it with nodemailer over SMTP (implicit TLS, STARTTLS, auth, timeouts) or the local
  * sendmail binary. Every setting of the Python tool's `[mail.smtp]` section is honoured.
  */
+import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import { mailError, messageOf } from '../errors.js';
 import { type RenderOptions, renderReport, renderSubject } from '../core/render.js';
@@ -100,19 +101,64 @@ async function transport(s: MailSettings) {
   const { default: nodemailer } = await import('nodemailer');
   const smtp = s.smtp;
   if (s.handler === 'sendmail') {
-    return nodemailer.createTransport({ sendmail: true, newline: 'unix', path: String(smtp.sendmail_path || '/usr/sbin/sendmail') });
+    // The message is composed here and handed to sendmail by runSendmail, which passes on
+    // what sendmail says on stderr when it fails.
+    return nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   }
   const timeoutMs = Number(smtp.timeout ?? 30) * 1000;
   return nodemailer.createTransport({
     host: String(smtp.host || 'localhost'),
     port: Number(smtp.port || 25),
     secure: smtp.ssl === true,
-    requireTLS: smtp.tls === true,
+    // tls = true: STARTTLS is required (no mail goes out in clear) and the certificate is
+    // verified. tls = false (the Python tool's `tls = 0`): no STARTTLS even when offered, as
+    // the Python tool's smtplib did; nodemailer would otherwise upgrade whenever a server
+    // offers it, and a stock Debian exim4 offers it with a self-signed certificate.
+    requireTLS: smtp.ssl !== true && smtp.tls === true,
+    ignoreTLS: smtp.ssl !== true && smtp.tls !== true,
     tls: { rejectUnauthorized: smtp.tls_verify !== false },
     auth: smtp.auth === true ? { user: String(smtp.username ?? ''), pass: String(smtp.password ?? '') } : undefined,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
+  });
+}
+
+/** Bytes of sendmail's stderr kept for the error line. */
+const SENDMAIL_STDERR_MAX = 2000;
+
+/**
+ * Hand a composed message to the local sendmail (exim4, postfix, …): `sendmail -i -f FROM --
+ * RCPT…`, the message on stdin. Fails with sendmail's exit code and its stderr, on one line.
+ */
+export function runSendmail(file: string, envelope: { from: string; to: string[] }, message: Buffer, timeoutMs: number): Promise<void> {
+  if ([envelope.from, ...envelope.to].some((a) => /^"?-/.test(a))) {
+    return Promise.reject(new Error('an envelope address starts with "-"'));
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, ['-i', '-f', envelope.from, '--', ...envelope.to], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      if (stderr.length < SENDMAIL_STDERR_MAX) stderr += c;
+    });
+    // A sendmail that exits early closes its stdin: its exit code says more than the EPIPE.
+    child.stdin.on('error', () => {});
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const said = () => {
+      const text = stderr.slice(0, SENDMAIL_STDERR_MAX).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+      return text ? `: ${text}` : ' (nothing on stderr)';
+    };
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else if (signal) reject(new Error(`sendmail ${signal === 'SIGKILL' ? `timed out after ${timeoutMs / 1000} s` : `was killed by ${signal}`}${said()}`));
+      else reject(new Error(`sendmail exited with code ${code}${said()}`));
+    });
+    child.stdin.end(message);
   });
 }
 
@@ -151,7 +197,7 @@ export async function sendReport(report: Report, s: MailSettings): Promise<Built
     ? { text: msg.text, html: msg.html }
     : { html: msg.html, alternatives: [{ contentType: 'text/plain; charset=utf-8', content: msg.text }] };
   try {
-    await t.sendMail({
+    const info = await t.sendMail({
       from: msg.from,
       to: msg.to,
       cc: msg.cc.length ? msg.cc : undefined,
@@ -162,6 +208,11 @@ export async function sendReport(report: Report, s: MailSettings): Promise<Built
       ...parts,
       headers: { 'X-Syschangemon-Report': report.uuid },
     });
+    if (s.handler === 'sendmail') {
+      // nodemailer's envelope: bare addresses, parsed from "Name <addr>" forms.
+      const envelope = { from: String(info.envelope.from || ''), to: info.envelope.to.map(String) };
+      await runSendmail(String(s.smtp.sendmail_path || '/usr/sbin/sendmail'), envelope, info.message as Buffer, Number(s.smtp.timeout ?? 30) * 1000);
+    }
   } catch (err) {
     throw mailError(describeMailError(err, s), err);
   } finally {

@@ -106,6 +106,7 @@ function stateOf(attrs: string | null, contents: string | null, error: string | 
 export class Store {
   readonly db: DB;
   readonly file: string;
+  private blobStmt?: Database.Statement;
 
   private constructor(db: DB, file: string) {
     this.db = db;
@@ -311,6 +312,16 @@ export class Store {
     return rows.map((r) => r.name);
   }
 
+  /** Names of the texts kept by the items of a session (`content`, `stdout`, …), for CSV headers. */
+  contentNames(session: SessionRow): string[] {
+    const rows = this.db
+      .prepare(`
+        SELECT DISTINCT j.key AS name FROM items i, json_each(i.contents) j
+        WHERE i.contents IS NOT NULL AND i.valid_from <= @s AND (i.valid_to IS NULL OR i.valid_to >= @s)`)
+      .all({ s: session.id }) as { name: string }[];
+    return rows.map((r) => r.name);
+  }
+
   // ---- blobs ------------------------------------------------------------------------------
 
   hasBlob(hash: string): boolean {
@@ -318,7 +329,8 @@ export class Store {
   }
 
   blob(hash: string): string | undefined {
-    const row = this.db.prepare('SELECT data FROM blobs WHERE hash = ?').get(hash) as { data: Buffer } | undefined;
+    this.blobStmt ??= this.db.prepare('SELECT data FROM blobs WHERE hash = ?');
+    const row = this.blobStmt.get(hash) as { data: Buffer } | undefined;
     return row ? row.data.toString('utf8') : undefined;
   }
 
