@@ -94,6 +94,7 @@ export function renderHtml(name: string, host: string, items: readonly Item[]): 
 
 export const gatherCommand: CommandSpec = {
   name: 'gather',
+  uses: [],
   positional: '<collector>',
   describe: "print a collector's current items without storing them",
   formats: ['json', 'text', 'html'],

@@ -6,6 +6,7 @@ import { out } from './command.js';
 
 export const keygenCommand: CommandSpec = {
   name: 'keygen',
+  uses: [],
   describe: 'write an Ed25519 signing key (default: signing_key, else signing.key beside the config) and print its public key',
   options: {
     out: { type: 'string', describe: 'the private key file to write (its public key goes to FILE.pub)' },

@@ -6,6 +6,7 @@ import { out } from './command.js';
 
 export const verifyCommand: CommandSpec = {
   name: 'verify',
+  uses: [],
   describe: 'recompute the digest chain of the stored history; exit 1 naming the first session that does not match',
   formats: ['text', 'json'],
   options: {
