@@ -145,7 +145,7 @@ describe('options', () => {
     usage(['-x', 'run'], /unknown option "-x" before the command/);
     usage(['list-sessions', '--bogus'], /^syschangemon: unknown option "--bogus" for list-sessions; see 'syschangemon list-sessions --help'$/m);
     usage(['lst-sessions'], /^syschangemon: unknown command "lst-sessions"; did you mean list-sessions\?/);
-    usage(['-r', 'abcd', 'list-sessions'], /^syschangemon: list-sessions does not use -r\/--report-uuid \(email-report, print-report do\)/);
+    usage(['-r', 'abcd', 'list-sessions'], /^syschangemon: list-sessions does not use -r\/--report-uuid \(email-report, print-report(, [a-z-]+)* do\)/);
     usage(['collect', '--format', 'json'], /collect does not use --format/);
     usage(['--yes', 'run'], /run does not use -y\/--yes \(reset does\)/);
   });
