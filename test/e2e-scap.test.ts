@@ -105,7 +105,7 @@ test('no oscap on PATH: a note, the run goes on; unknown profile: exit 2 listing
     sb.writePlugin('scap', `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = no_such_profile\n`);
     const bad = sb.run('collect');
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /scap\.conf: \[scap\] profile 'no_such_profile' is not in .*available: .*standard/);
+    assert.match(bad.stderr, /scap\.conf:\d+: \[scap\] profile 'no_such_profile' is not in .*available: .*standard/);
     sb.writePlugin('scap', `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = standard\n`);
     // A PATH with node but without oscap.
     const bin = path.join(sb.dir, 'bin');
