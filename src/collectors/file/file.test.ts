@@ -340,7 +340,7 @@ test('assume_nochange reuses the previous sha256 without reading; assume_change 
     }
     return ctx;
   };
-  const opts = { include: [p('a.txt'), p('big')], assume_nochange: ['mtime', 'ctime', 'size', 'inode'] };
+  const opts = { include: [p('a.txt'), p('big')], assume_nochange: ['mtime', 'ctime', 'size', 'inode'], rehash_every: 0 };
   let hashed = 0;
   const count: CollectHooks = { beforeOpen: () => void (hashed += 1) };
   const reused = await collect(opts, count, preload(new TestContext('file')));
