@@ -223,6 +223,25 @@ export function createPrivateFile(file: string): void {
  * Make an existing file of ours 0600: opened with O_NOFOLLOW and checked by fstat, so the
  * chmod lands on the file that was checked.
  */
+/**
+ * Like makePrivate, for a file SQLite may already have open in this process: by path, without
+ * opening it. Closing any descriptor of a file drops every fcntl lock this process holds on it,
+ * SQLite's included, and another process would then take the WAL index for its own and
+ * reinitialise it under the writer (SIGBUS, or worse). The directory was checked before
+ * (ours, writable by nobody else), so the path cannot be swapped under us.
+ */
+export function makePrivateByPath(file: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw unsafeStorage(`cannot stat ${file}: ${(err as Error).message}`);
+  }
+  if (!st.isFile() || st.uid !== euid() || st.nlink > 1) checkStorageFile(file);
+  if ((st.mode & 0o7777) !== 0o600) fs.chmodSync(file, 0o600);
+}
+
 export function makePrivate(file: string): void {
   let fd: number;
   try {

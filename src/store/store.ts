@@ -13,7 +13,7 @@ import { decodeAttrs, decodeChange, decodeContentRefs, decodeItem, decodeNotes, 
 import { advanceBuckets, type BucketDigests, type ChainOrigin, type ChainRecord, fullBuckets, sessionDigest, stateDigest } from './chain.js';
 import { type AcceptedKey, type Acceptor, type AcceptRecord, acceptKeys, acceptRecords, syncAccepted, type UnacceptedDiff, unacceptedDiffs, unacceptedKeys } from './accepted.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import { checkDatabaseFiles, checkStorageDir, createPrivateFile, DB_COMPANIONS, makePrivate } from './secure-dir.js';
+import { checkDatabaseFiles, checkStorageDir, createPrivateFile, DB_COMPANIONS, makePrivateByPath } from './secure-dir.js';
 
 export type { ReportHead } from './codec.js';
 
@@ -143,7 +143,7 @@ export class Store {
       // (no chmod, no switch to WAL, no -wal or -shm beside it).
       const version = store.identify();
       if (!readonly) {
-        makePrivate(file);
+        makePrivateByPath(file);
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
       }
@@ -151,7 +151,7 @@ export class Store {
       db.pragma('temp_store = MEMORY');
       db.pragma('cache_size = -4000');
       store.migrate(version, readonly);
-      if (!readonly) for (const ext of DB_COMPANIONS) makePrivate(file + ext);
+      if (!readonly) for (const ext of DB_COMPANIONS) makePrivateByPath(file + ext);
     } catch (err) {
       db.close();
       throw wrapOpenError(file, err);

@@ -156,3 +156,28 @@ test('database and directory stay private under umask 000, WAL files included', 
     sb.cleanup();
   }
 });
+
+test('read-only commands polling during a collect never break it (the WAL index stays the writer\'s)', async () => {
+  // Opening and closing a descriptor of db.sqlite or its -shm in the writing process drops
+  // SQLite's fcntl locks; a reader then took the WAL index as its own and reset it under the
+  // writer, which died of SIGBUS. list-sessions is what an administrator runs meanwhile.
+  const sb = sandbox();
+  try {
+    for (let i = 0; i < 200; i++) fs.writeFileSync(path.join(sb.tree, `f${i}`), `${i}\n`);
+    sb.writePlugin('command', '[command]\nenable_plugin = true\ncommand.slow = sleep 2\n');
+    for (let round = 0; round < 2; round++) {
+      const writer = spawn(process.execPath, [CLI, '-c', path.join(sb.etc, 'syschangemon.conf'), 'collect', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      writer.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+      const done = new Promise<{ code: number | null; signal: string | null }>((r) => writer.on('exit', (code, signal) => r({ code, signal })));
+      let exited = false;
+      void done.then(() => (exited = true));
+      while (!exited) await sb.runAsync('list-sessions');
+      const { code, signal } = await done;
+      assert.deepEqual({ code, signal }, { code: 0, signal: null }, stderr);
+    }
+    assert.equal(sb.json('list-sessions', '--format', 'json').length, 2);
+  } finally {
+    sb.cleanup();
+  }
+});
