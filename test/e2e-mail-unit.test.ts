@@ -46,11 +46,19 @@ function underUnit(sb: Sandbox, readWrite: string[], noNewPrivileges: boolean, a
     'for p in "$@"; do case "$p" in -*) p=${p#-}; [ -e "$p" ] || continue;; esac; mount --bind "$p" "$p"; mount -o remount,bind,rw "$p"; done',
     `exec ${noNewPrivileges ? 'setpriv --no-new-privs ' : ''}"${process.execPath}" "${CLI}" -c "${path.join(sb.etc, 'syschangemon.conf')}" ${args.join(' ')}`,
   ].join('\n');
-  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...readWrite, sb.dir], {
-    encoding: 'utf8',
-    env: { ...process.env, SYSCHANGEMON_CONFIG: '' },
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  // A required path the package would have created (its state directory) is made for the run,
+  // and removed again if it was not there before.
+  const made = readWrite.filter((p) => !p.startsWith('-') && !fs.existsSync(p));
+  for (const p of made) fs.mkdirSync(p, { recursive: true, mode: 0o700 });
+  try {
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...readWrite, sb.dir], {
+      encoding: 'utf8',
+      env: { ...process.env, SYSCHANGEMON_CONFIG: '' },
+    });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    for (const p of made) fs.rmSync(p, { recursive: true, force: true });
+  }
 }
 
 async function waitForMailbox(): Promise<string> {
