@@ -2,6 +2,9 @@
  * Pure parsers for group(5), gshadow(5) and the name/gid columns of passwd(5). A gshadow
  * password is classified (set, empty, locked, none) and dropped on the spot.
  */
+import { classifyPassword, records, type ParseProblem, type PasswordState } from '../common/passwd-fields.js';
+
+export { classifyPassword, type ParseProblem, type PasswordState };
 
 export interface GroupEntry {
   name: string;
@@ -20,36 +23,9 @@ export interface GshadowEntry {
   line: number;
 }
 
-export type PasswordState = 'set' | 'empty' | 'locked' | 'none';
-
-export interface ParseProblem {
-  line: number;
-  message: string;
-}
-
-/** As the users collector does: what the field allows, never what it holds. */
-export function classifyPassword(field: string): PasswordState {
-  const hash = (s: string) => (s.startsWith('$') ? s.length > 3 : /^[./0-9A-Za-z]{13}$/.test(s));
-  if (field === '') return 'empty';
-  if (field.startsWith('!')) {
-    const rest = field.replace(/^!+/, '');
-    return hash(rest) ? 'locked' : 'none';
-  }
-  return hash(field) ? 'set' : 'none';
-}
-
 /** Comma-separated names → sorted, unique, without empties. */
 export function nameList(field: string | undefined): string[] {
   return [...new Set((field ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))].sort();
-}
-
-function* records(text: string): Generator<{ fields: string[]; line: number }> {
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.replace(/\r$/, '');
-    if (raw.trim() === '' || raw.startsWith('#') || raw.startsWith('+') || raw.startsWith('-')) continue;
-    yield { fields: raw.split(':'), line: i + 1 };
-  }
 }
 
 export function parseGroup(text: string): { entries: GroupEntry[]; problems: ParseProblem[] } {

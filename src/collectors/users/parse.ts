@@ -3,6 +3,9 @@
  * password field is classified (set, empty, locked, none) and dropped on the spot, so no part
  * of a hash ever leaves this module.
  */
+import { classifyPassword, records, type ParseProblem, type PasswordState } from '../common/passwd-fields.js';
+
+export { classifyPassword, type ParseProblem, type PasswordState };
 
 /** One passwd entry. */
 export interface PasswdEntry {
@@ -17,9 +20,6 @@ export interface PasswdEntry {
   line: number;
 }
 
-/** What a password field allows, never what it holds. */
-export type PasswordState = 'set' | 'empty' | 'locked' | 'none';
-
 /** One shadow entry, metadata only. Days are days since 1970-01-01 as shadow stores them. */
 export interface ShadowEntry {
   name: string;
@@ -33,47 +33,9 @@ export interface ShadowEntry {
   line: number;
 }
 
-/** A line that could not be parsed: where, and why (never the line itself). */
-export interface ParseProblem {
-  line: number;
-  message: string;
-}
-
-/**
- * Classify a password field without keeping it:
- * - `empty`: no password at all (anyone can log in where PAM allows nullok);
- * - `none`: no usable password was ever set (`*`, `!`, `!!`, `!*`, `x` without shadow entry…);
- * - `locked`: a password is set but locked with a leading `!` (`usermod -L`, `passwd -l`);
- * - `set`: a usable crypt(3) hash.
- */
-export function classifyPassword(field: string): PasswordState {
-  if (field === '') return 'empty';
-  if (field.startsWith('!')) {
-    const rest = field.replace(/^!+/, '');
-    return rest === '' || rest === '*' || rest === 'x' || !looksLikeHash(rest) ? 'none' : 'locked';
-  }
-  return looksLikeHash(field) ? 'set' : 'none';
-}
-
-/** A crypt(3) result: `$id$…`, or a 13-character DES hash. `*`, `x`, `NP`, `LK` are not. */
-function looksLikeHash(s: string): boolean {
-  if (s.startsWith('$')) return s.length > 3;
-  return /^[./0-9A-Za-z]{13}$/.test(s);
-}
-
 function num(field: string | undefined): number | null {
   if (field === undefined || field.trim() === '') return null;
   return /^-?\d+$/.test(field.trim()) ? Number(field.trim()) : null;
-}
-
-/** Lines of a passwd-style file with their numbers, comments and NIS `+`/`-` entries skipped. */
-function* records(text: string): Generator<{ fields: string[]; line: number }> {
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.replace(/\r$/, '');
-    if (raw.trim() === '' || raw.startsWith('#') || raw.startsWith('+') || raw.startsWith('-')) continue;
-    yield { fields: raw.split(':'), line: i + 1 };
-  }
 }
 
 export function parsePasswd(text: string): { entries: PasswdEntry[]; problems: ParseProblem[] } {
