@@ -15,14 +15,11 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { sandbox } from '../helpers.js';
 import { startSmtp } from '../../src/mail/test-smtp.js';
+import { everyOutput, storageBytes } from './outputs.js';
 
 const isRoot = process.getuid?.() === 0;
 const hasCc = spawnSync('cc', ['--version']).status === 0;
 const hasUseradd = spawnSync('useradd', ['--help']).status === 0;
-
-function storageBytes(dir: string): Buffer {
-  return Buffer.concat(fs.readdirSync(dir).map((n) => fs.readFileSync(path.join(dir, n))));
-}
 
 test('directory swaps by a local user (inotify-timed mv + ln -s, a loop, RENAME_EXCHANGE) never make root store another tree', {
   skip: (!isRoot && 'needs root (creates a user)') || (!hasCc && 'needs cc') || (!hasUseradd && 'needs useradd'),
@@ -82,22 +79,8 @@ test('directory swaps by a local user (inotify-timed mv + ln -s, a loop, RENAME_
     for (const a of attackers) a.kill('SIGTERM');
     await Promise.all(attackers.map((a) => new Promise((r) => (a.exitCode !== null ? r(null) : a.on('close', r)))));
 
-    const text = await sb.runAsync('print-report', '--format', 'text');
-    const html = await sb.runAsync('print-report', '--format', 'html');
-    const exported = await sb.runAsync('export', '--format', 'json');
-    const csv = await sb.runAsync('export', '--format', 'csv');
-    const stored = storageBytes(sb.storage);
-    const places: [string, Buffer | string][] = [
-      ['the database files', stored],
-      ['print-report text', text.stdout],
-      ['print-report html', html.stdout],
-      ['export json', exported.stdout],
-      ['export csv', csv.stdout],
-    ];
-    for (const [i, m] of server.received.entries()) {
-      places.push([`mail ${i + 1} (raw)`, m.bytes]);
-      places.push([`mail ${i + 1} (decoded)`, `${m.mail.text ?? ''}\n${typeof m.mail.html === 'string' ? m.mail.html : ''}`]);
-    }
+    const places = await everyOutput(sb, server);
+    const stored = places[0]![1];
     for (const [where, bytes] of places) assert.ok(!bytes.includes(lookalike), `the look-alike's bytes found in ${where}`);
     // The search works (the user's own texts are stored), the attackers really swapped, and
     // the runs saw it.

@@ -13,12 +13,8 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { sandbox } from '../helpers.js';
 import { startSmtp } from '../../src/mail/test-smtp.js';
+import { everyOutput } from './outputs.js';
 import { type Sample, samples } from '../../src/core/testdata/secret-formats.js';
-
-/** Every file in the storage directory (database, WAL, shared memory, state), concatenated. */
-function storageBytes(dir: string): Buffer {
-  return Buffer.concat(fs.readdirSync(dir).map((n) => fs.readFileSync(path.join(dir, n))));
-}
 
 const marker = () => `SECRETMARK${randomBytes(12).toString('hex').toUpperCase()}`;
 
@@ -66,29 +62,12 @@ test('no secret of any common format reaches the database, the reports, the expo
     const second = await sb.runAsync('run', '--quiet');
     assert.equal(second.code, 0, second.stderr);
     assert.equal(server.received.length, 1, 'the report of the changes was mailed');
-    const { bytes, mail } = server.received[0]!;
-    const decoded = `${mail.subject ?? ''}\n${mail.text ?? ''}\n${typeof mail.html === 'string' ? mail.html : ''}`;
-
-    const json = await sb.runAsync('print-report', '--format', 'json');
-    const text = await sb.runAsync('print-report', '--format', 'text');
-    const html = await sb.runAsync('print-report', '--format', 'html');
-    const exported = await sb.runAsync('export', '--format', 'json');
-    const csv = await sb.runAsync('export', '--format', 'csv');
-    const stored = storageBytes(sb.storage);
-    const places: [string, Buffer | string][] = [
-      ['the database files', stored],
-      ['print-report json', json.stdout],
-      ['print-report text', text.stdout],
-      ['print-report html', html.stdout],
-      ['export json', exported.stdout],
-      ['export csv', csv.stdout],
-      ['the raw mail', bytes],
-      ['the decoded mail', decoded],
-      ['the runs\' output and syslog lines', first.stdout + first.stderr + second.stdout + second.stderr],
-    ];
+    const places = await everyOutput(sb, server);
+    const byWhere = (w: string) => places.find(([p]) => p === w)![1];
+    places.push(['the runs\' output and syslog lines', first.stdout + first.stderr + second.stdout + second.stderr]);
     // The search finds what is stored: plain texts are in the database, the reports, the mail.
     assert.match(second.stderr, /^<\d>.*conffile:\/\/.*hosts/m, 'per-change syslog lines were written');
-    for (const [where, b] of [places[0]!, places[1]!, places[2]!, places[3]!, places[7]!]) assert.ok(b.includes('round2-PLAINMARK'), `the plain text is in ${where}`);
+    for (const [where, b] of places.filter(([w]) => /database|print-report|decoded/.test(w))) assert.ok(b.includes('round2-PLAINMARK'), `the plain text is in ${where}`);
     for (const [i, r] of rounds.entries()) {
       const secrets = [...r.samples.flatMap((s) => s.secrets.map((v) => [s.path, v])), ...r.extra.map((v) => ['configured', v])];
       for (const [file, secret] of secrets) {
@@ -100,7 +79,7 @@ test('no secret of any common format reaches the database, the reports, the expo
     }
 
     // Each file is kept as its format demands; a key file keeps its hash.
-    const exportedItems = (JSON.parse(exported.stdout) as { items: { key: string; attributes: Record<string, unknown>; contents: Record<string, string> }[] }).items;
+    const exportedItems = (JSON.parse(String(byWhere('export json'))) as { items: { key: string; attributes: Record<string, unknown>; contents: Record<string, string> }[] }).items;
     const items = new Map(exportedItems.map((it) => [it.key, it.attributes]));
     const latest = rounds[1]!;
     for (const s of latest.samples) {
@@ -114,14 +93,14 @@ test('no secret of any common format reaches the database, the reports, the expo
     }
     // The kept lines of redacted and plain files are shown; only the secret changed, and the
     // report says so instead of a diff.
-    const changes = (JSON.parse(json.stdout) as { changes: { key: string; note?: string; diff?: string }[] }).changes;
+    const changes = (JSON.parse(String(byWhere('print-report json'))) as { changes: { key: string; note?: string; diff?: string }[] }).changes;
     const change = (p: string) => changes.find((c) => c.key === `conffile://${t(p)}`);
     for (const s of latest.samples.filter((x) => x.expect === 'redacted')) {
       assert.equal(change(s.path)?.note, 'a secret value changed (not shown)', s.path);
       assert.equal(change(s.path)?.diff, undefined, s.path);
     }
-    assert.ok(text.stdout.includes('(a secret value changed (not shown))'));
-    assert.ok((mail.text ?? '').includes('a secret value changed (not shown)'));
+    assert.ok(String(byWhere('print-report text')).includes('(a secret value changed (not shown))'));
+    assert.ok((server.received[0]!.mail.text ?? '').includes('a secret value changed (not shown)'));
     for (const s of latest.samples.filter((x) => x.expect === 'secret')) assert.match(change(s.path)?.note ?? '', /not stored/, s.path);
     // custom.conf changed outside its secrets too: its diff shows the kept line, not the values.
     assert.match(change('etc/app/custom.conf')?.diff ?? '', /^\+license «redacted» round2-PLAINMARK$/m);
