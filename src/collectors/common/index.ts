@@ -20,6 +20,18 @@ export function errText(err: unknown): string {
   return msg.replace(/\s*\n\s*/g, ' ');
 }
 
+/**
+ * Why a file could not be read, in words for a note or error line that already names the
+ * file: the common cases said plainly, anything else as errText does.
+ */
+export function readFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'does not exist';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ELOOP') return 'is a symlink; not followed';
+  return errText(err);
+}
+
 /** An OptionSpec `check` for options that name a file or directory: it must be absolute. */
 export function absolutePath(v: unknown): string | undefined {
   return typeof v === 'string' && isAbsolute(v) ? undefined : 'expected an absolute path';

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { Attributes, CollectContext, Collector, OptionSchema, Options } from '../../types.js';
-import { absolutePath, optionValues } from '../common/index.js';
+import { absolutePath, optionValues, readFailure } from '../common/index.js';
 import { ignoreAttributesOption } from '../../core/ignore.js';
 import { isLoopback, parseProcNet, parseServices, type ProcSocket, type Proto, socketInode, statusUid } from './parse.js';
 import { PORTS_ITEMS } from './items.js';
@@ -41,13 +41,6 @@ export function portsOptions(o: Options): PortsOptions {
   };
 }
 
-function errText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ENOENT') return 'does not exist';
-  if (e?.code === 'EACCES' || e?.code === 'EPERM') return 'permission denied';
-  return err instanceof Error ? err.message : String(err);
-}
-
 export function portKey(s: Pick<ProcSocket, 'proto' | 'address' | 'port'>): string {
   return `ports://${s.proto}/${s.address}/${s.port}`;
 }
@@ -67,7 +60,7 @@ function socketOwners(proc: string, wanted: Set<number>, ctx: CollectContext): M
   try {
     pids = readdirSync(proc).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
   } catch (err) {
-    ctx.note(`ports: ${proc}: ${errText(err)}; owning processes not recorded`);
+    ctx.note(`ports: ${proc}: ${readFailure(err)}; owning processes not recorded`);
     return owners;
   }
   for (const pid of pids) {
@@ -135,7 +128,7 @@ export function listeningSockets(ctx: CollectContext, o: PortsOptions): ProcSock
       } catch (err) {
         // A kernel without IPv6 has no tcp6/udp6.
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' && family === 'ipv6') ctx.debug(`${path} does not exist`);
-        else ctx.error(`ports://${file}`, `${path}: ${errText(err)}`);
+        else ctx.error(`ports://${file}`, `${path}: ${readFailure(err)}`);
         continue;
       }
       out.push(...parseProcNet(text, proto, family, le));
@@ -152,7 +145,7 @@ export function collectPorts(ctx: CollectContext, o: PortsOptions): void {
   try {
     services = parseServices(readFileSync(o.servicesPath, 'utf8'));
   } catch (err) {
-    ctx.note(`ports: ${o.servicesPath}: ${errText(err)}; service names not recorded`);
+    ctx.note(`ports: ${o.servicesPath}: ${readFailure(err)}; service names not recorded`);
   }
   const users = userNames(o.passwdPath);
   const owners = socketOwners(o.proc, new Set(sockets.map((s) => s.inode).filter((i) => i !== 0)), ctx);

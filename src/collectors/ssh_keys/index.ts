@@ -8,7 +8,7 @@ import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, r
 import { basename, dirname, normalize } from 'node:path';
 import type { CollectContext, Collector, OptionSchema, Options } from '../../types.js';
 import { encodePath, fileKey } from '../../keys.js';
-import { absolutePath, optionValues } from '../common/index.js';
+import { absolutePath, optionValues, readFailure } from '../common/index.js';
 import { compileGlob } from '../../core/glob.js';
 import { type AuthorizedKey, authorizedKeysFiles, DEFAULT_AUTHORIZED_KEYS_FILES, expandTokens, parseAuthorizedKeys } from './parse.js';
 import { SSH_KEYS_ITEMS } from './items.js';
@@ -35,14 +35,6 @@ export function sshKeysOptions(o: Options): SshKeysOptions {
   return { passwdPath: v.string('passwd_path'), sshdConfigPath: v.string('sshd_config_path'), files: v.list('authorized_keys_files'), maxSize: v.number('max_size') };
 }
 
-function errText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ENOENT') return 'does not exist';
-  if (e?.code === 'EACCES' || e?.code === 'EPERM') return 'permission denied';
-  if (e?.code === 'ELOOP') return 'is a symlink; not followed';
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** The AuthorizedKeysFile patterns sshd uses, and notes about how they were found. */
 export function configuredFiles(o: SshKeysOptions, ctx: CollectContext): string[] {
   if (o.files.length) return o.files;
@@ -55,7 +47,7 @@ export function configuredFiles(o: SshKeysOptions, ctx: CollectContext): string[
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      if (depth === 0) ctx.note(`ssh_keys: ${path}: ${errText(err)}; sshd's default AuthorizedKeysFile used`);
+      if (depth === 0) ctx.note(`ssh_keys: ${path}: ${readFailure(err)}; sshd's default AuthorizedKeysFile used`);
       return undefined;
     }
     texts.push(text);
@@ -145,7 +137,7 @@ export function collectSshKeys(ctx: CollectContext, o: SshKeysOptions): void {
   try {
     users = accounts(readFileSync(o.passwdPath, 'utf8'));
   } catch (err) {
-    ctx.error(fileKey(o.passwdPath, 'ssh_keys'), `${o.passwdPath}: ${errText(err)}`);
+    ctx.error(fileKey(o.passwdPath, 'ssh_keys'), `${o.passwdPath}: ${readFailure(err)}`);
     return;
   }
   const patterns = configuredFiles(o, ctx);
@@ -168,7 +160,7 @@ export function collectSshKeys(ctx: CollectContext, o: SshKeysOptions): void {
         file = readNoFollow(path, o.maxSize);
       } catch (err) {
         const key = fileKey(path, 'ssh_keys');
-        if (!reported.has(key)) ctx.error(key, `${path}: ${errText(err)}`);
+        if (!reported.has(key)) ctx.error(key, `${path}: ${readFailure(err)}`);
         reported.add(key);
         continue;
       }

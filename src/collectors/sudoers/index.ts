@@ -8,20 +8,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Attributes, CollectContext, Collector, OptionSchema, Options } from '../../types.js';
 import { encodePath, fileKey } from '../../keys.js';
-import { absolutePath, optionValues } from '../common/index.js';
+import { absolutePath, optionValues, readFailure } from '../common/index.js';
 import { expand, parseSudoers, ruleText } from './parse.js';
 import { SUDOERS_ITEMS } from './items.js';
 
 export const SUDOERS_OPTIONS: OptionSchema = {
   sudoers_path: { type: 'string', default: '/etc/sudoers', description: 'The main sudoers file; the files it includes are read too.', check: absolutePath },
 };
-
-function errText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ENOENT') return 'does not exist';
-  if (e?.code === 'EACCES' || e?.code === 'EPERM') return 'permission denied';
-  return err instanceof Error ? err.message : String(err);
-}
 
 const joined = (l: readonly string[]) => l.join(', ');
 
@@ -41,7 +34,7 @@ export function collectSudoers(ctx: CollectContext, o: { sudoersPath: string }):
       text = readFileSync(path, 'utf8');
     } catch (err) {
       if (depth === 0 && (err as NodeJS.ErrnoException).code === 'ENOENT') ctx.note(`sudoers: ${path} does not exist`);
-      else ctx.error(fileKey(path, 'sudoers'), `${path}: ${errText(err)}`);
+      else ctx.error(fileKey(path, 'sudoers'), `${path}: ${readFailure(err)}`);
       return;
     }
     files.push({ path, text });
@@ -53,7 +46,7 @@ export function collectSudoers(ctx: CollectContext, o: { sudoersPath: string }):
         try {
           names = readdirSync(target);
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') ctx.note(`sudoers: ${path}:${inc.line}: ${target}: ${errText(err)}`);
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') ctx.note(`sudoers: ${path}:${inc.line}: ${target}: ${readFailure(err)}`);
           continue;
         }
         // sudo skips names ending in ~ or holding a dot (editor backups, package leftovers).

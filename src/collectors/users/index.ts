@@ -10,6 +10,7 @@ import type { Attributes, CollectContext, Collector, OptionSchema, Options } fro
 import { encodePath, fileKey } from '../../keys.js';
 import { dayToDate, parsePasswd, parseShadow, type ShadowEntry } from './parse.js';
 import { USERS_ITEMS } from './items.js';
+import { readFailure } from '../common/index.js';
 
 const absolute = (v: unknown) => (typeof v === 'string' && isAbsolute(v) ? undefined : 'expected an absolute path');
 
@@ -36,13 +37,6 @@ export function usersOptions(o: Options): UsersOptions {
   };
 }
 
-function errText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ENOENT') return 'does not exist';
-  if (e?.code === 'EACCES' || e?.code === 'EPERM') return 'permission denied';
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Whether an account's shell lets it log in. */
 export function loginShell(shell: string, nologin: readonly string[]): boolean {
   const s = shell.trim() === '' ? '/bin/sh' : shell.trim();
@@ -59,7 +53,7 @@ export function collectUsers(ctx: CollectContext, o: UsersOptions): void {
   try {
     passwdText = readFileSync(o.passwdPath, 'utf8');
   } catch (err) {
-    ctx.error(fileKey(o.passwdPath, 'users'), `${o.passwdPath}: ${errText(err)}`);
+    ctx.error(fileKey(o.passwdPath, 'users'), `${o.passwdPath}: ${readFailure(err)}`);
     return;
   }
   const passwd = parsePasswd(passwdText);
@@ -75,7 +69,7 @@ export function collectUsers(ctx: CollectContext, o: UsersOptions): void {
       else shadow.set(e.name, e);
     }
   } catch (err) {
-    ctx.note(`users: ${o.shadowPath}: ${errText(err)}; password metadata not recorded`);
+    ctx.note(`users: ${o.shadowPath}: ${readFailure(err)}; password metadata not recorded`);
   }
 
   const seen = new Set<string>();
