@@ -5,18 +5,16 @@
  * report hook shows changed member lists as set differences ("sudo: +bob").
  */
 import { readFileSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import type { Attributes, CollectContext, Collector, OptionSchema, Options } from '../../types.js';
 import { decodePath, encodePath, fileKey, splitKey } from '../../keys.js';
 import { type GshadowEntry, parseGroup, parseGshadow, primaryMembers, setDelta } from './parse.js';
 import { GROUPS_ITEMS } from './items.js';
-
-const absolute = (v: unknown) => (typeof v === 'string' && isAbsolute(v) ? undefined : 'expected an absolute path');
+import { absolutePath } from '../common/index.js';
 
 export const GROUPS_OPTIONS: OptionSchema = {
-  group_path: { type: 'string', default: '/etc/group', description: 'The group file.', check: absolute },
-  gshadow_path: { type: 'string', default: '/etc/gshadow', description: 'The gshadow file (administrators, group password state; never a hash). Unreadable: a note.', check: absolute },
-  passwd_path: { type: 'string', default: '/etc/passwd', description: 'The passwd file, for the accounts whose primary group each group is.', check: absolute },
+  group_path: { type: 'string', default: '/etc/group', description: 'The group file.', check: absolutePath },
+  gshadow_path: { type: 'string', default: '/etc/gshadow', description: 'The gshadow file (administrators, group password state; never a hash). Unreadable: a note.', check: absolutePath },
+  passwd_path: { type: 'string', default: '/etc/passwd', description: 'The passwd file, for the accounts whose primary group each group is.', check: absolutePath },
 };
 
 export interface GroupsOptions {

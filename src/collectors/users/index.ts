@@ -5,21 +5,18 @@
  * a note or an error.
  */
 import { readFileSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import type { Attributes, CollectContext, Collector, OptionSchema, Options } from '../../types.js';
 import { encodePath, fileKey } from '../../keys.js';
 import { dayToDate, parsePasswd, parseShadow, type ShadowEntry } from './parse.js';
 import { USERS_ITEMS } from './items.js';
-import { readFailure } from '../common/index.js';
-
-const absolute = (v: unknown) => (typeof v === 'string' && isAbsolute(v) ? undefined : 'expected an absolute path');
+import { absolutePath, readFailure } from '../common/index.js';
 
 /** Shells that refuse a login; any other shell (an empty one is /bin/sh) counts as usable. */
 export const NOLOGIN_SHELLS = ['/usr/sbin/nologin', '/sbin/nologin', '/bin/false', '/usr/bin/false', '/bin/sync', '/usr/bin/sync'];
 
 export const USERS_OPTIONS: OptionSchema = {
-  passwd_path: { type: 'string', default: '/etc/passwd', description: 'The passwd file.', check: absolute },
-  shadow_path: { type: 'string', default: '/etc/shadow', description: 'The shadow file; only its metadata is recorded, never a hash. Unreadable (not root): a note, and no password metadata.', check: absolute },
+  passwd_path: { type: 'string', default: '/etc/passwd', description: 'The passwd file.', check: absolutePath },
+  shadow_path: { type: 'string', default: '/etc/shadow', description: 'The shadow file; only its metadata is recorded, never a hash. Unreadable (not root): a note, and no password metadata.', check: absolutePath },
   nologin_shells: { type: 'list', separator: 'commas', default: NOLOGIN_SHELLS, description: 'Shells that refuse a login (login = false).' },
 };
 
