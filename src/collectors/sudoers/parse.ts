@@ -139,7 +139,12 @@ export function parseSudoers(text: string): ParsedSudoers {
           parsed.problems.push({ line, message: `bad ${word} definition` });
           continue;
         }
-        parsed.aliases.set(m[1]!, { kind, members: list(m[2]!) });
+        const members = list(m[2]!);
+        if (members.length === 0) {
+          parsed.problems.push({ line, message: `${word} ${m[1]} has no members` });
+          continue;
+        }
+        parsed.aliases.set(m[1]!, { kind, members });
       }
       continue;
     }
@@ -170,9 +175,18 @@ export function parseSudoers(text: string): ParsedSudoers {
       const flush = () => {
         if (acc) parsed.entries.push({ kind: 'rule', users, hosts, runasUsers: acc.spec.users, runasGroups: acc.spec.groups, tags: acc.spec.tags, commands: acc.cmds, line });
       };
-      for (const piece of splitTop(hg.slice(eq + 1), ',')) {
-        if (!piece.trim()) continue;
+      const pieces = splitTop(hg.slice(eq + 1), ',').filter((p) => p.trim() !== '');
+      if (pieces.length === 0) parsed.problems.push({ line, message: `no command after '=' for ${hosts.join(', ') || 'the hosts'}` });
+      for (const piece of pieces) {
+        if (/^\s*\(/.test(piece) && !/^\s*\([^)]*\)/.test(piece)) {
+          parsed.problems.push({ line, message: "a runas list '(' is not closed; the rest of the line is ignored" });
+          break;
+        }
         const spec = commandSpec(piece, prev);
+        if (spec.command === '') {
+          parsed.problems.push({ line, message: 'a runas list or tag with no command after it' });
+          continue;
+        }
         prev = spec;
         if (acc && acc.spec.users.join() === spec.users.join() && acc.spec.groups.join() === spec.groups.join() && acc.spec.tags.join() === spec.tags.join()) acc.cmds.push(spec.command);
         else {
