@@ -170,6 +170,12 @@ export interface Collector {
    * attribution). Runs for enabled collectors in registry order; must not throw for bad data.
    */
   enrichReport?(ctx: ReportHookContext, options: Options): void;
+  /**
+   * The collector's own severity rules for a change of one of its items (a second uid 0
+   * account: critical), after its report hook ran; undefined leaves the built-in level. The
+   * highest of this and the built-in rules counts (src/core/severity.ts).
+   */
+  severity?(change: import('./core/report-model.js').ReportChange): { level: import('./core/report-model.js').SeverityLevel; reason: string } | undefined;
 }
 
 /** What a collector's report hook gets. */

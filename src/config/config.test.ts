@@ -310,7 +310,7 @@ test('unknown sections and keys name file:line, the expected names and a near mi
   const dir = tree({ 'syschangemon.conf': `${MAIN}\n[fiel]\ninclude = /etc\n` });
   assert.equal(
     configError(() => load(dir)),
-    `${dir}/syschangemon.conf:4: unknown section [fiel]; expected one of: syschangemon, storage, mail.smtp, log.logging, log.syslog, patchmon, output.ecs, file, conffile, command, sysinfo, wtmp; did you mean 'file'?`,
+    `${dir}/syschangemon.conf:4: unknown section [fiel]; expected one of: syschangemon, storage, mail.smtp, log.logging, log.syslog, patchmon, severity, output.ecs, file, conffile, command, sysinfo, wtmp; did you mean 'file'?`,
   );
   const main = tree({ 'syschangemon.conf': '[syschangemon]\n[scap]\n' });
   assert.match(configError(() => load(main)), new RegExp(`^${main}/syschangemon\\.conf:2: unknown section \\[scap\\]; expected one of: [^;]*$`));

@@ -4,6 +4,7 @@
  */
 import { Cron } from 'croner';
 import type { OptionSchema } from '../types.js';
+import { checkSeverityRule } from '../core/severity.js';
 
 /** Why a cron expression is not one, or undefined. */
 function cronError(expr: string): string | undefined {
@@ -82,6 +83,13 @@ export const CORE_SECTIONS: Record<string, OptionSchema> = {
       type: 'string', default: '', prefix: true,
       description: "Cron expression (PatchMon's default is 0 3 * * 0) at which the latest results are sent again even without a new scan; schedule.openscap and schedule.docker-bench set it per scanner. Empty: results are sent when a scan produced them.",
       check: (v) => cronError(String(v)),
+    },
+  },
+  severity: {
+    rule: {
+      type: 'string', prefix: true,
+      description: 'rule.NAME = LEVEL KEY_GLOB [CONDITION ...]: changes of matching keys get LEVEL (critical, high, medium, low, info); conditions: change=added|removed|changed, ATTR (it changed), ATTR=VALUE or ATTR!=VALUE (its new value, a glob). The first matching rule in file order wins over the built-in rules.',
+      check: (v) => checkSeverityRule(v),
     },
   },
   'output.ecs': {

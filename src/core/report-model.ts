@@ -20,6 +20,9 @@ export interface AttributeChange {
 
 export type ChangeKind = 'added' | 'removed' | 'changed';
 
+/** How much a change matters (src/core/severity.ts), lowest last. */
+export type SeverityLevel = 'critical' | 'high' | 'medium' | 'low' | 'info';
+
 export interface LoginSession {
   user: string;
   line: string;
@@ -47,6 +50,16 @@ export interface ReportChange {
   changed_this_run?: boolean;
   /** Login sessions open when the thing changed (by its new ctime/mtime). */
   logins?: LoginSession[];
+  /** How much it matters (src/core/severity.ts); absent only in reports stored before severities existed. */
+  severity?: SeverityLevel;
+  /** Why it has that level: the rule that gave it ("setuid gained", "rule webroot"); absent for the default level. */
+  severity_reason?: string;
+  /** A package-owned file whose content differs from dpkg's recorded md5sum with no package operation explaining it: the package (packages collector). */
+  differs_from_package?: string;
+  /** The dpkg package that owns this path, null when none does; absent when not known (packages collector disabled). */
+  owner_package?: string | null;
+  /** The item is expected: an entry of its collector's annotations file. Shown as expected, never in NEEDS ATTENTION. */
+  annotation?: { note: string; service?: string };
 }
 
 export interface ComplianceTransition {
@@ -71,7 +84,16 @@ export interface Report {
   hostname: string;
   old_session: SessionRef;
   new_session: SessionRef;
-  summary: { added: number; removed: number; changed: number; errors: number; explained?: number; changed_this_run?: number };
+  summary: {
+    added: number;
+    removed: number;
+    changed: number;
+    errors: number;
+    explained?: number;
+    changed_this_run?: number;
+    /** The highest severity of the changes; null when there are none (absent in reports stored before severities existed). */
+    severity?: SeverityLevel | null;
+  };
   /** What the changes are against: the previous session (the default) or the accepted baseline. */
   baseline?: 'previous' | 'accepted';
   changes: ReportChange[];

@@ -12,6 +12,7 @@ import { ignoreMatcher } from './ignore.js';
 import type { Logger } from './logger.js';
 import type { ChangeSource } from './render.js';
 import type { OmittedChanges, Report, ReportChange, SessionRef } from './report-model.js';
+import { assignSeverities, severityRules } from './severity.js';
 
 /** A session as reports name it, with its digest in the chain (null when it has none). */
 export function sessionRef(s: SessionRow, store?: Store): SessionRef {
@@ -71,6 +72,12 @@ export function buildReport(
     }
   }
   countChanges(report);
+  // After the hooks: explained_by, owner_package and annotations decide levels too.
+  assignSeverities(report, {
+    collectors,
+    rules: severityRules(cfg.sections.severity),
+    item: (key) => store.sessionItem(newS, key)?.attributes,
+  });
   store.saveReport(report, opts.mailState);
   return report;
 }

@@ -255,6 +255,16 @@ export class Store {
     }
   }
 
+  /** The item with this key valid in a complete session, if any. */
+  sessionItem(session: SessionRow, key: string): StoredItem | undefined {
+    const row = this.db
+      .prepare(`
+      SELECT i.*, k.key, k.plugin FROM items i JOIN keys k ON k.id = i.key_id
+      WHERE k.key = @key AND i.valid_from <= @s AND (i.valid_to IS NULL OR i.valid_to >= @s)`)
+      .get({ s: session.id, key }) as ItemRow | undefined;
+    return row ? decodeItem(row) : undefined;
+  }
+
   /**
    * The items that differ between two sessions (`oldS` older than `newS`), ordered by key,
    * streamed: the connection is busy until the iteration ends, so nothing else may query it

@@ -10,6 +10,7 @@ import { decodePath, encodePath, fileKey, splitKey } from '../../keys.js';
 import { type GshadowEntry, parseGroup, parseGshadow, primaryMembers, setDelta } from './parse.js';
 import { GROUPS_ITEMS } from './items.js';
 import { absolutePath } from '../common/index.js';
+import { groupsSeverity } from './severity.js';
 
 export const GROUPS_OPTIONS: OptionSchema = {
   group_path: { type: 'string', default: '/etc/group', description: 'The group file.', check: absolutePath },
@@ -100,6 +101,7 @@ export const groupsCollector: Collector = {
   description: 'Groups from /etc/group and gshadow: gid, members (diffed as sets), primary members, administrators.',
   options: GROUPS_OPTIONS,
   items: GROUPS_ITEMS,
+  severity: groupsSeverity,
   async collect(ctx, options) {
     collectGroups(ctx, groupsOptions(options));
   },

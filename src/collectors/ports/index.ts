@@ -11,6 +11,7 @@ import { absolutePath, optionValues, readFailure } from '../common/index.js';
 import { ignoreAttributesOption } from '../../core/ignore.js';
 import { isLoopback, parseProcNet, parseServices, type ProcSocket, type Proto, socketInode, statusUid } from './parse.js';
 import { PORTS_ITEMS } from './items.js';
+import { portsSeverity } from './severity.js';
 
 
 export const PORTS_OPTIONS: OptionSchema = {
@@ -186,6 +187,7 @@ export const portsCollector: Collector = {
   description: 'Listening TCP and UDP sockets (IPv4 and IPv6) with the owning process, user and service name.',
   options: PORTS_OPTIONS,
   items: PORTS_ITEMS,
+  severity: portsSeverity,
   async collect(ctx, options) {
     collectPorts(ctx, portsOptions(options));
   },

@@ -12,6 +12,7 @@ import { absolutePath, optionValues, readFailure } from '../common/index.js';
 import { compileGlob } from '../../core/glob.js';
 import { type AuthorizedKey, authorizedKeysFiles, DEFAULT_AUTHORIZED_KEYS_FILES, expandTokens, parseAuthorizedKeys } from './parse.js';
 import { SSH_KEYS_ITEMS } from './items.js';
+import { sshKeysSeverity } from './severity.js';
 
 export const SSH_KEYS_OPTIONS: OptionSchema = {
   passwd_path: { type: 'string', default: '/etc/passwd', description: 'The passwd file: whose keys, and their homes.', check: absolutePath },
@@ -195,6 +196,7 @@ export const sshKeysCollector: Collector = {
   description: 'Public keys in every user\'s authorized_keys (AuthorizedKeysFile of sshd_config): type, bits, SHA256 fingerprint, comment, options.',
   options: SSH_KEYS_OPTIONS,
   items: SSH_KEYS_ITEMS,
+  severity: sshKeysSeverity,
   async collect(ctx, options) {
     collectSshKeys(ctx, sshKeysOptions(options));
   },

@@ -11,6 +11,7 @@ import { encodePath, fileKey } from '../../keys.js';
 import { absolutePath, optionValues, readFailure } from '../common/index.js';
 import { expand, parseSudoers, ruleText } from './parse.js';
 import { SUDOERS_ITEMS } from './items.js';
+import { sudoersSeverity } from './severity.js';
 
 export const SUDOERS_OPTIONS: OptionSchema = {
   sudoers_path: { type: 'string', default: '/etc/sudoers', description: 'The main sudoers file; the files it includes are read too.', check: absolutePath },
@@ -105,6 +106,7 @@ export const sudoersCollector: Collector = {
   description: 'Effective sudo rules from /etc/sudoers and its includes, normalised (who may run what as whom), and Defaults lines.',
   options: SUDOERS_OPTIONS,
   items: SUDOERS_ITEMS,
+  severity: sudoersSeverity,
   async collect(ctx, options: Options) {
     collectSudoers(ctx, { sudoersPath: optionValues(SUDOERS_OPTIONS, options).string('sudoers_path') });
   },

@@ -10,6 +10,7 @@ import { encodePath, fileKey } from '../../keys.js';
 import { dayToDate, parsePasswd, parseShadow, type ShadowEntry } from './parse.js';
 import { USERS_ITEMS } from './items.js';
 import { absolutePath, readFailure } from '../common/index.js';
+import { usersSeverity } from './severity.js';
 
 /** Shells that refuse a login; any other shell (an empty one is /bin/sh) counts as usable. */
 export const NOLOGIN_SHELLS = ['/usr/sbin/nologin', '/sbin/nologin', '/bin/false', '/usr/bin/false', '/bin/sync', '/usr/bin/sync'];
@@ -114,6 +115,7 @@ export const usersCollector: Collector = {
   description: 'Accounts from passwd with shadow password metadata (set, empty, locked, none; ageing), never a hash.',
   options: USERS_OPTIONS,
   items: USERS_ITEMS,
+  severity: usersSeverity,
   async collect(ctx, options) {
     collectUsers(ctx, usersOptions(options));
   },
