@@ -3,6 +3,7 @@
  * `syschangemon.conf`). Collector sections are declared by the collectors themselves.
  */
 import { Cron } from 'croner';
+import { sdIdError } from '../log/syslog.js';
 import type { OptionSchema } from '../types.js';
 import { checkSeverityRule } from '../core/severity.js';
 
@@ -72,6 +73,11 @@ export const CORE_SECTIONS: Record<string, OptionSchema> = {
     method: { type: 'string', default: 'auto', choices: ['auto', 'logger', 'stderr'], description: 'logger(1), or stderr with <N> prefixes (systemd); auto picks stderr under systemd.' },
     server: { type: 'string', default: '', description: 'Send to this host:port with logger --server instead of /dev/log.' },
     protocol: { type: 'string', default: 'udp', choices: ['udp', 'tcp'], description: 'Protocol for server.' },
+    sd_id: {
+      type: 'string', default: 'syschangemon@32473',
+      description: 'SD-ID of the RFC 5424 structured data on each line: name@<your IANA enterprise number>; 32473 is the number set aside for examples.',
+      check: (v) => sdIdError(String(v)),
+    },
   },
   patchmon: {
     server: { type: 'string', default: '', description: 'PatchMon server URL (https://patchmon.example.org); empty: nothing is sent.' },
