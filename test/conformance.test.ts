@@ -4,7 +4,8 @@
  * no required attribute is missing, each content is declared. The collectors run for real in
  * the built CLI: file and conffile on a tree with every file type, commands that succeed, fail
  * and are killed, wtmp on the shared fixture, packages on a dpkg root with an installed
- * package, scap on the shared Docker Bench log, and every other collector on its defaults
+ * package, scap on the shared Docker Bench log, mysql_users on a MariaDB the test starts, and
+ * every other collector on its defaults
  * (a new collector is covered as soon as it is registered).
  */
 import assert from 'node:assert/strict';
@@ -15,10 +16,12 @@ import { test } from 'node:test';
 import { COLLECTORS } from '../src/collectors/index.js';
 import { buildDeb, DpkgRoot, haveDpkg } from '../src/collectors/packages/testdata/dpkg-root.js';
 import { conformance } from '../src/core/items.js';
+import { haveMariadb, TestMariadb } from '../src/collectors/mysql_users/testdata/mariadb.js';
 import { sandbox, SHARED } from './helpers.js';
 
-test('every item of every registered collector conforms to its declaration', () => {
+test('every item of every registered collector conforms to its declaration', async () => {
   const sb = sandbox({});
+  let mariadb: TestMariadb | undefined;
   try {
     const t = sb.tree;
     fs.mkdirSync(path.join(t, 'etc'));
@@ -56,6 +59,11 @@ test('every item of every registered collector conforms to its declaration', () 
       conf.file += `  ${root}/**\n`;
       conf.packages = `[packages]\nadmindir = ${db.admindir}\nroot = ${root}\ndpkg_log = ${db.log}\n`;
     }
+    // A real MariaDB on a private socket (mysql_users).
+    if (haveMariadb()) {
+      mariadb = await TestMariadb.start();
+      conf.mysql_users = `[mysql_users]\nsocket = ${mariadb.socket}\ndefaults_file =\n`;
+    }
     for (const c of COLLECTORS) sb.writePlugin(c.name, `${conf[c.name] ?? `[${c.name}]\n`}enable_plugin = true\n`);
     const r = sb.run('collect');
     assert.equal(r.code, 0, r.stderr);
@@ -76,7 +84,7 @@ test('every item of every registered collector conforms to its declaration', () 
       problems.push(...conformance(c, { key: i.key, attributes: i.attributes, contentRefs: i.contents, ...(i.error ? { error: i.error } : {}) }));
     }
     assert.deepEqual(problems, []);
-    for (const c of COLLECTORS) assert.ok(seen.get(c.name), `${c.name} emitted no item`);
+    for (const c of COLLECTORS) if (c.name !== 'mysql_users' || mariadb) assert.ok(seen.get(c.name), `${c.name} emitted no item`);
     // The inputs above reach the kinds that only some inputs produce.
     const keys = exported.items.map((i) => i.key);
     for (const re of [/^file:\/\/.*\/fifo$/, /^file:\/\/.*\/link$/, /^conffile:\/\/.*blob\.bin$/, /^command:\/\/killed$/, /^wtmp:\/\//, /^dockerbench:\/\/_summary$/, /^dockerbench:\/\/[^_]/]) {
@@ -84,6 +92,7 @@ test('every item of every registered collector conforms to its declaration', () 
     }
     if (haveDpkg()) assert.ok(keys.some((k) => k.startsWith('package-verify://')), 'a package-verify item');
   } finally {
+    await mariadb?.stop();
     sb.cleanup();
   }
 });

@@ -15,6 +15,7 @@ import { scaCollector } from './sca/index.js';
 import { portsCollector } from './ports/index.js';
 import { sshKeysCollector } from './ssh_keys/index.js';
 import { sudoersCollector } from './sudoers/index.js';
+import { mysqlUsersCollector } from './mysql_users/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
@@ -31,5 +32,6 @@ export const COLLECTORS: readonly Collector[] = [
   portsCollector,
   sshKeysCollector,
   sudoersCollector,
+  mysqlUsersCollector,
   // registry: add new collectors above this line
 ];
