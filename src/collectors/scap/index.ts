@@ -17,6 +17,7 @@ import { autoDatastream, evaluate, findOscap } from './oscap.js';
 import { summarise } from './summary.js';
 import { datastreamProfiles, mentionsProfile, parseXccdfFile, RESULTS } from './xccdf.js';
 import { SCAP_ITEMS } from './items.js';
+import { loadRuleMap, type MappedRule, type RuleMap, selectedRules, tailoringProfiles } from './rulemap.js';
 
 const PROFILE_PREFIX = 'xccdf_org.ssgproject.content_profile_';
 const RULE_PREFIX = 'xccdf_org.ssgproject.content_rule_';
@@ -93,6 +94,46 @@ function contentHash(datastream: string, o: ScapOptions): string {
   h.update(JSON.stringify([fullProfileId(o.profile), o.rules, o.skipRules]));
   return h.digest('hex');
 }
+
+/** The rule map of the configured datastream and the rules the profile selects (with their `requires`). */
+export interface ProfileMap {
+  datastream: string;
+  profile: string;
+  map: RuleMap;
+  /** Selected rules (full ids), sorted. */
+  selected: string[];
+  cached: boolean;
+}
+
+/**
+ * The rule → inputs map for a profile: scap.conf's options, `profile` / `datastream`
+ * overriding them when given. The map is cached in `cacheDir` per datastream sha256.
+ */
+export function profileMap(options: Options, cacheDir: string | undefined, over: { profile?: string; datastream?: string } = {}, sha?: string): ProfileMap {
+  const o = scapOptions(options);
+  if (over.profile) o.profile = over.profile;
+  if (over.datastream) o.datastream = over.datastream;
+  if (!o.profile) throw new Error('no profile: set profile in scap.conf or pass --profile');
+  const datastream = resolveDatastream(o);
+  if (!datastream) throw new Error('no SCAP content for this OS in the usual directories; set datastream in scap.conf or pass --datastream');
+  const { map, cached } = loadRuleMap(datastream, cacheDir, sha);
+  const profile = fullProfileId(o.profile);
+  const tailoring = o.tailoring ? tailoringProfiles(o.tailoring) : undefined;
+  const selected = selectedRules(map, profile, { tailoring, only: o.rules, skip: o.skipRules });
+  return { datastream, profile, map, selected, cached };
+}
+
+/** The rules to name with --rule for these: each with the rules it requires (oscap does not add them, OpenSCAP #1814). */
+export function withRequires(map: RuleMap, rules: Iterable<string>, selected: ReadonlySet<string>): string[] {
+  const out = new Set<string>();
+  for (const r of rules) {
+    out.add(r);
+    for (const q of map.rules[r]?.requires ?? []) if (selected.has(q)) out.add(q);
+  }
+  return [...out].sort();
+}
+
+export type { MappedRule };
 
 /** The line of oscap's stderr that says what went wrong (its WARNINGs are about remote content). */
 function oscapError(stderr: string): string {
