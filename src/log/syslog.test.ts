@@ -88,8 +88,12 @@ test('structured data: RFC 5424 escaping, no control character, names made valid
   assert.match(sdIdError('x'.repeat(30) + '@123') ?? '', /not an SD-ID/);
   const d = digestLine({ uuid: 'u', started_at: 't', digest: 'd1', prev_digest: null, signature: 's' });
   assert.equal(formatStructuredData(d.sd), '[syschangemon@32473 session="u" started="t" digest="d1" chain_start="new database" signed="true"]');
-  const c = changeLine({ key: 'file:///etc/a]b', plugin: 'file', change: 'changed', attributes: { size: { old: 1, new: 2 }, mode: { old: 1, new: 2 } } }, 'r');
-  assert.equal(formatStructuredData(c.sd), '[syschangemon@32473 key="file:///etc/a\\]b" change="changed" plugin="file" attrs="mode,size" report="r"]');
+  const c = changeLine({ key: 'file:///etc/a]b', plugin: 'file', severity: 'high', change: 'changed', attributes: { size: { old: 1, new: 2 }, mode: { old: 1, new: 2 } } }, 'r');
+  assert.equal(formatStructuredData(c.sd), '[syschangemon@32473 key="file:///etc/a\\]b" change="changed" plugin="file" severity="high" attrs="mode,size" report="r"]');
+  assert.equal(c.severity, 'warning');
+  assert.equal(changeLine({ key: 'k', change: 'added', attributes: {}, severity: 'critical' }, 'r').severity, 'crit');
+  assert.equal(changeLine({ key: 'k', change: 'added', attributes: {}, severity: 'medium' }, 'r').severity, 'notice');
+  assert.equal(changeLine({ key: 'k', change: 'added', attributes: {}, severity: 'low' }, 'r').severity, 'info');
 });
 
 test('the real logger(1) delivers RFC 5424 lines to a UDP listener, one process for many lines', async () => {

@@ -196,20 +196,24 @@ export function summaryLine(s: RunSummary): SyslogLine {
   return { severity, text: oneLine(text), msgid: 'summary', sd: { params } };
 }
 
+/** Syslog severity of a change by its report severity: critical → crit, high → warning, medium → notice, else info. */
+const CHANGE_SEVERITY: Record<string, Severity> = { critical: 'crit', high: 'warning', medium: 'notice', low: 'info', info: 'info' };
+
 /**
  * `changed file:///etc/hosts (mtime, sha256, size); report <uuid>`, MSGID `change`, with
- * key, change, plugin, attrs (the changed attributes, comma-separated), explained_by and
- * report as structured data.
+ * key, change, plugin, severity, attrs (the changed attributes, comma-separated),
+ * explained_by and report as structured data. The line's syslog severity follows the
+ * change's (CHANGE_SEVERITY); info for a change without one.
  */
 export function changeLine(
-  change: Pick<ReportChange, 'key' | 'change' | 'attributes' | 'explained_by'> & { plugin?: string },
+  change: Pick<ReportChange, 'key' | 'change' | 'attributes' | 'explained_by'> & { plugin?: string; severity?: string },
   reportUuid: string,
 ): SyslogLine {
   const attrs = Object.keys(change.attributes ?? {}).sort();
   const detail = change.change === 'changed' && attrs.length ? ` (${attrs.join(', ')})` : '';
   const why = change.explained_by ? ` [package ${change.explained_by}]` : '';
   return {
-    severity: 'info',
+    severity: (change.severity && CHANGE_SEVERITY[change.severity]) || 'info',
     text: oneLine(`${change.change} ${change.key}${detail}${why}; report ${reportUuid}`),
     msgid: 'change',
     sd: {
@@ -217,6 +221,7 @@ export function changeLine(
         ['key', change.key],
         ['change', change.change],
         ['plugin', change.plugin],
+        ['severity', change.severity],
         ['attrs', change.change === 'changed' && attrs.length ? attrs.join(',') : undefined],
         ['explained_by', change.explained_by],
         ['report', reportUuid],
