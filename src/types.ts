@@ -51,8 +51,11 @@ export interface CollectContext {
   error(key: string, message: string): void;
   /** The item with this key in the previous complete session, if any. */
   previous(key: string): StoredItem | undefined;
-  /** Items another collector already added in this session (e.g. conffile reads file's). */
-  sessionItems(plugin: string): Iterable<StoredItem>;
+  /**
+   * Items another collector already added in this session (e.g. conffile reads file's). With
+   * `changed`, only those that are new or differ from the previous session's.
+   */
+  sessionItems(plugin: string, opts?: { changed?: boolean }): Iterable<StoredItem>;
   /** Whether a text with this sha256 is already stored (so it need not be read again). */
   hasContent(sha256: string): boolean;
   /**

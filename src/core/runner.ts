@@ -130,8 +130,8 @@ function makeContext(
     previous(key: string): StoredItem | undefined {
       return writer.previousItem(key);
     },
-    sessionItems(other: string) {
-      return writer.items(other);
+    sessionItems(other: string, opts?: { changed?: boolean }) {
+      return writer.items(other, opts?.changed ?? false);
     },
     hasContent(sha256: string) {
       return store.hasBlob(sha256);

@@ -249,16 +249,20 @@ export class SessionWriter {
     return n;
   }
 
-  /** Items recorded in this session for a plugin, in pages. */
-  *items(plugin: string): Generator<StoredItem> {
+  /**
+   * Items recorded in this session for a plugin, in pages. `changedOnly`: only the items whose
+   * row this session wrote (new, or different from the previous session's).
+   */
+  *items(plugin: string, changedOnly = false): Generator<StoredItem> {
     // In a store that was empty, every current item is this session's (nothing is marked seen).
+    const changed = changedOnly && !this.emptyStore ? `AND i.valid_from = ${Number(this.session.id)}` : '';
     const stmt = this.store.db.prepare(
       this.emptyStore
         ? `SELECT k.key, k.plugin, i.attrs, i.contents, i.error FROM keys k
            JOIN items i ON i.key_id = k.id AND i.valid_to IS NULL
            WHERE k.plugin = ? AND k.key > ? ORDER BY k.key LIMIT 1000`
         : `SELECT k.key, k.plugin, i.attrs, i.contents, i.error FROM temp.seen s
-           JOIN items i ON i.key_id = s.key_id AND i.valid_to IS NULL
+           JOIN items i ON i.key_id = s.key_id AND i.valid_to IS NULL ${changed}
            JOIN keys k ON k.id = s.key_id
            WHERE k.plugin = ? AND k.key > ? ORDER BY k.key LIMIT 1000`,
     );

@@ -60,8 +60,10 @@ export class TestContext implements CollectContext {
     this.previousAsked.push(key);
     return this.prev.get(key);
   }
-  sessionItems(plugin: string): Iterable<StoredItem> {
-    return this.session.get(plugin) ?? [];
+  sessionItems(plugin: string, opts?: { changed?: boolean }): Iterable<StoredItem> {
+    const all = this.session.get(plugin) ?? [];
+    if (!opts?.changed) return all;
+    return all.filter((i) => JSON.stringify(this.prev.get(i.key) ?? null) !== JSON.stringify(i));
   }
   hasContent(sha256: string): boolean {
     return this.stored.has(sha256);

@@ -7,9 +7,21 @@
  */
 import type { ReportHookContext, StoredItem } from '../../types.js';
 import type { Report, ReportChange } from '../../core/report-model.js';
+import { posix } from 'node:path';
 import { encodePath } from '../../keys.js';
 import { readDpkgLogWindow } from './dpkg-db.js';
-import { PACKAGE_SCHEME, type PackagesOptions, VERIFY_SCHEME, packagePathOfKey, rootPrefix } from './collect.js';
+import {
+  ALIAS_SCHEME,
+  type Aliases,
+  MODIFIED_SCHEME,
+  PACKAGE_SCHEME,
+  type PackagesOptions,
+  VERIFY_SCHEME,
+  aliasesOf,
+  canonicalPath,
+  packagePathOfKey,
+  rootPrefix,
+} from './collect.js';
 import { type DpkgLogEntry, isInstalled, logTime } from './parse.js';
 
 /** One package with an operation between the two sessions. */
@@ -26,6 +38,8 @@ interface PackageOp {
   /** Package path → `file <sha256>` / `symlink <target>` as verified at collect time. */
   verified: Map<string, { kind: string; value: string }> | undefined;
   explained: number;
+  /** Seconds (epoch) of its dpkg.log lines between the sessions, ascending. */
+  logTimes: number[];
 }
 
 const FILE_PLUGINS = new Set(['file', 'conffile']);
@@ -44,11 +58,16 @@ function byId(items: Iterable<StoredItem>, scheme: string): Map<string, StoredIt
   return out;
 }
 
-function listOf(ctx: ReportHookContext, item: StoredItem | undefined): Set<string> {
+/** A package's stored file list, with the paths as the walk sees them (aliases resolved). */
+function listOf(ctx: ReportHookContext, item: StoredItem | undefined, aliases: Aliases): Set<string> {
   const sha = item?.contentHashes.files;
   const text = sha ? ctx.content(sha) : undefined;
-  return new Set(text ? text.split('\n').filter(Boolean) : []);
+  const out = new Set<string>();
+  for (const p of text ? text.split('\n') : []) if (p) out.add(canonicalPath(p, aliases));
+  return out;
 }
+
+const INTERNAL = [VERIFY_SCHEME, ALIAS_SCHEME, MODIFIED_SCHEME].map((s) => `${s}://`);
 
 function versionOf(item: StoredItem | undefined): string | null {
   if (!item || !isInstalled(String(item.attributes.status ?? ''))) return null;
@@ -79,9 +98,14 @@ function parseVerified(text: string | undefined): Map<string, { kind: string; va
 
 export function enrichWithPackages(ctx: ReportHookContext, o: PackagesOptions): void {
   const report = ctx.report;
-  const oldPkgs = byId(ctx.oldItems('packages'), PACKAGE_SCHEME);
-  const newPkgs = byId(ctx.newItems('packages'), PACKAGE_SCHEME);
-  const newVerify = byId(ctx.newItems('packages'), VERIFY_SCHEME);
+  const newPackageItems = [...ctx.newItems('packages')];
+  const oldPackageItems = [...ctx.oldItems('packages')];
+  const oldPkgs = byId(oldPackageItems, PACKAGE_SCHEME);
+  const newPkgs = byId(newPackageItems, PACKAGE_SCHEME);
+  const newVerify = byId(newPackageItems, VERIFY_SCHEME);
+  // Aliases as the new session found them (the old one's for a session recorded before).
+  const newAliases = aliasesOf(newPackageItems);
+  const aliases = newAliases.size ? newAliases : aliasesOf(oldPackageItems);
 
   // Which packages had an operation: their item changed, or their verification was redone.
   const opIds = new Set<string>();
@@ -92,10 +116,11 @@ export function enrichWithPackages(ctx: ReportHookContext, o: PackagesOptions): 
     const vid = idOf(c.key, VERIFY_SCHEME);
     if (vid !== undefined && c.change !== 'removed') opIds.add(vid);
   }
-  // Internal verification items and file-list diffs are not for readers.
-  report.changes = report.changes.filter((c) => !(c.plugin === 'packages' && c.key.startsWith(`${VERIFY_SCHEME}://`)));
+  // Internal items and file-list diffs are not for readers.
+  report.changes = report.changes.filter((c) => !(c.plugin === 'packages' && INTERNAL.some((p) => c.key.startsWith(p))));
   for (const c of report.changes) if (c.plugin === 'packages') delete c.diff;
 
+  const log = readLog(report, o.dpkgLog);
   const baseline = oldPkgs.size === 0;
   const ops = new Map<string, PackageOp>();
   if (!baseline) {
@@ -116,55 +141,242 @@ export function enrichWithPackages(ctx: ReportHookContext, o: PackagesOptions): 
         old,
         new: neu,
         label: opLabel(id, old, neu),
-        oldList: listOf(ctx, oldItem),
-        newList: neu === null ? new Set() : listOf(ctx, newItem),
+        oldList: listOf(ctx, oldItem, aliases),
+        newList: neu === null ? new Set() : listOf(ctx, newItem, aliases),
         verified: verifiedNow ? parseVerified(v.contentHashes.verified ? ctx.content(v.contentHashes.verified) : '') : undefined,
         explained: 0,
+        logTimes: log.times.get(id) ?? [],
       });
     }
-    attribute(ctx, report, ops, o);
   }
+  const files = fileChanges(report, encodePath(rootPrefix(o.root)));
+  const scripts = ops.size ? attribute(ctx, files, ops, o) : undefined;
+  if (!baseline) markOwners(ctx, files, newPackageItems, oldPackageItems, aliases, ops);
+  scripts?.();
 
   const explained = [...ops.values()].reduce((n, p) => n + p.explained, 0);
   report.summary.explained = explained;
   if (ops.size) {
     report.packages = [...ops.values()].map((p) => ({ name: p.name, arch: p.arch, change: p.change, old: p.old, new: p.new, explained: p.explained }));
   }
-  crossCheck(report, ops, o.dpkgLog);
+  crossCheck(report, ops, o.dpkgLog, log);
 }
 
-/** Mark explained changes. */
-function attribute(ctx: ReportHookContext, report: Report, ops: Map<string, PackageOp>, o: PackagesOptions): void {
-  if (!ops.size) return;
-  const encodedRoot = encodePath(rootPrefix(o.root));
+/** The file and conffile changes below the root, with their package paths. */
+interface FileChange {
+  c: ReportChange;
+  path: string;
+}
+
+function fileChanges(report: Report, encodedRoot: string): FileChange[] {
+  const out: FileChange[] = [];
+  for (const c of report.changes) {
+    if (!FILE_PLUGINS.has(c.plugin)) continue;
+    const path = packagePathOfKey(c.key, encodedRoot);
+    if (path !== undefined) out.push({ c, path });
+  }
+  return out;
+}
+
+interface LogWindow {
+  found: boolean;
+  error?: string;
+  entries: DpkgLogEntry[];
+  /** Package id → epoch seconds of its lines (actions and status) in the window, ascending. */
+  times: Map<string, number[]>;
+}
+
+function readLog(report: Report, log: string): LogWindow {
+  const from = new Date(report.old_session.started_at);
+  const to = new Date(report.new_session.finished_at ?? report.created_at);
+  const times = new Map<string, number[]>();
+  try {
+    const { entries, found } = readDpkgLogWindow(log, from, to, { status: true });
+    for (const e of entries) {
+      const id = `${e.package}:${e.arch}`;
+      (times.get(id) ?? times.set(id, []).get(id)!).push(logTime(e.time).getTime() / 1000);
+    }
+    for (const t of times.values()) t.sort((a, b) => a - b);
+    return { found, entries, times };
+  } catch (err) {
+    return { found: false, error: (err as Error).message, entries: [], times };
+  }
+}
+
+/** Mark explained changes: the files of the operated packages' lists, then maintainer scripts' work. */
+function attribute(ctx: ReportHookContext, files: FileChange[], ops: Map<string, PackageOp>, o: PackagesOptions): () => void {
   const newOwners = new Map<string, PackageOp[]>();
   const oldOwners = new Map<string, PackageOp[]>();
   for (const p of ops.values()) {
     for (const path of p.newList) (newOwners.get(path) ?? newOwners.set(path, []).get(path)!).push(p);
     for (const path of p.oldList) (oldOwners.get(path) ?? oldOwners.set(path, []).get(path)!).push(p);
   }
-  const candidates: { c: ReportChange; path: string }[] = [];
-  for (const c of report.changes) {
-    if (!FILE_PLUGINS.has(c.plugin)) continue;
-    const path = packagePathOfKey(c.key, encodedRoot);
-    if (path !== undefined && (newOwners.has(path) || oldOwners.has(path))) candidates.push({ c, path });
+  const value = newValues(ctx, files);
+  const mark = (c: ReportChange, by: PackageOp) => {
+    by.explained++;
+    if (o.collapseExplained) c.explained_by = by.label;
+  };
+  const rest: FileChange[] = [];
+  for (const x of files) {
+    const by = newOwners.has(x.path) || oldOwners.has(x.path) ? explainer(x.c, x.path, newOwners, oldOwners, value, o.verifyChecksums) : undefined;
+    if (by) mark(x.c, by);
+    else rest.push(x);
   }
-  // New values not visible in the change (unchanged attributes) are looked up once, lazily.
+  // What maintainer scripts did during a logged operation (update-alternatives, enabling a
+  // unit, writing a config file): needs the operation in dpkg.log. After the owners are
+  // marked: a package file found to differ from its checksum is never taken.
+  const logged = [...ops.values()].filter((p) => p.logTimes.length);
+  return () => {
+    if (!logged.length) return;
+    const byPath = new Map(files.filter((x) => x.c.plugin === 'file').map((x) => [x.path, x.c]));
+    const fileBy = new Map<string, PackageOp>();
+    for (const x of rest) {
+      if (x.c.plugin !== 'file') continue;
+      const by = scriptExplainer(x, logged, value, byPath, newOwners, oldOwners);
+      if (!by) continue;
+      mark(x.c, by);
+      fileBy.set(x.path, by);
+    }
+    // A conffile item has no times: it goes with the file item of its path.
+    for (const x of rest) {
+      const by = x.c.plugin === 'conffile' && !x.c.differs_from_package && !x.c.owner_package ? fileBy.get(x.path) : undefined;
+      if (by) mark(x.c, by);
+    }
+  };
+}
+
+/** The new value of an attribute of a file change (unchanged ones are looked up once, lazily). */
+type ValueOf = (c: ReportChange, attr: string) => unknown;
+
+function newValues(ctx: ReportHookContext, files: FileChange[]): ValueOf {
   let lookup: Map<string, StoredItem> | undefined;
-  const newValue = (c: ReportChange, attr: string): unknown => {
+  return (c, attr) => {
     if (attr in c.attributes) return c.attributes[attr]!.new;
+    if (c.change === 'removed') return undefined;
     if (!lookup) {
       lookup = new Map();
-      const wanted = new Set(candidates.map((x) => x.c.key));
+      const wanted = new Set(files.map((x) => x.c.key));
       for (const plugin of FILE_PLUGINS) for (const it of ctx.newItems(plugin)) if (wanted.has(it.key)) lookup.set(it.key, it);
     }
     return lookup.get(c.key)?.attributes[attr];
   };
-  for (const { c, path } of candidates) {
-    const by = explainer(c, path, newOwners, oldOwners, newValue, o.verifyChecksums);
-    if (!by) continue;
-    by.explained++;
-    if (o.collapseExplained) c.explained_by = by.label;
+}
+
+/** A symlink's target as a path: relative targets taken from the link's directory. */
+function linkTarget(path: string, target: string): string {
+  return posix.normalize(target.startsWith('/') ? target : posix.join(posix.dirname(path), target));
+}
+
+const ALTERNATIVES = '/etc/alternatives/';
+
+/**
+ * The logged operation whose maintainer scripts made this change, or undefined. Only paths no
+ * package lists (a directory may be listed) are taken, and only these, when the change's ctime falls within the operation's dpkg.log
+ * lines (to the second, plus one): a symlink (an `update-alternatives` link, an enabled unit)
+ * or a directory anywhere; a new regular file below /etc that is neither setuid nor setgid and
+ * has no capabilities (an existing one rewritten stays reported: an edit looks the same). A removed symlink is taken when it pointed, directly or through
+ * /etc/alternatives, at a file of a removed or upgraded package's old list.
+ */
+function scriptExplainer(
+  x: FileChange,
+  logged: PackageOp[],
+  value: ValueOf,
+  byPath: Map<string, ReportChange>,
+  newOwners: Map<string, PackageOp[]>,
+  oldOwners: Map<string, PackageOp[]>,
+): PackageOp | undefined {
+  const { c, path } = x;
+  if (c.differs_from_package) return undefined;
+  // A file a package lists is judged by its checksum, never by time; a directory may be both.
+  if (c.owner_package && (c.plugin !== 'file' || (c.attributes.type?.old ?? value(c, 'type')) !== 'dir')) return undefined;
+  if (c.change === 'removed') {
+    if (c.plugin !== 'file' || c.attributes.type?.old !== 'symlink') return undefined;
+    let t = linkTarget(path, String(c.attributes.target?.old ?? ''));
+    if (t.startsWith(ALTERNATIVES)) {
+      const alt = byPath.get(t);
+      const altTarget = alt?.attributes.target?.old;
+      if (alt?.change !== 'removed' || typeof altTarget !== 'string') return undefined;
+      t = linkTarget(t, altTarget);
+    }
+    return oldOwners.get(t)?.find((p) => p.logTimes.length && !p.newList.has(t));
+  }
+  const type = c.plugin === 'conffile' ? 'file' : value(c, 'type');
+  if (type === 'file') {
+    // A file a script created; an existing file it rewrote (or anyone edited) stays reported.
+    if (c.change !== 'added' || !path.startsWith('/etc/')) return undefined;
+    const mode = String(value(c, 'mode') ?? '');
+    if (/^[0-7]{4}$/.test(mode) && (Number(mode[0]) & 6) !== 0) return undefined;
+    if (value(c, 'caps')) return undefined;
+  } else if (type !== 'symlink' && type !== 'dir') return undefined;
+  const ctime = value(c, 'ctime');
+  if (typeof ctime !== 'string') return undefined;
+  const t = Date.parse(`${ctime.slice(0, 23)}Z`) / 1000;
+  if (!Number.isFinite(t)) return undefined;
+  const during = logged.filter((p) => t >= p.logTimes[0]! - 1 && t < p.logTimes[p.logTimes.length - 1]! + 2);
+  if (!during.length) return undefined;
+  if (type === 'symlink') {
+    // A link into a package's files (through /etc/alternatives too) belongs to that package.
+    let target = linkTarget(path, String(value(c, 'target') ?? ''));
+    if (target.startsWith(ALTERNATIVES)) {
+      const alt = byPath.get(target);
+      const altTarget = alt && alt.change !== 'removed' ? value(alt, 'target') : undefined;
+      if (typeof altTarget === 'string') target = linkTarget(target, altTarget);
+    }
+    const owner = newOwners.get(target)?.find((p) => during.includes(p));
+    if (owner) return owner;
+  }
+  // Otherwise the operation with a dpkg.log line nearest in time.
+  const distance = (p: PackageOp) => Math.min(...p.logTimes.map((s) => Math.abs(t - (s + 0.5))));
+  return during.reduce((a, b) => (distance(b) < distance(a) ? b : a));
+}
+
+/**
+ * `owner_package` on every file change (the package whose list has the path, or null), and
+ * `differs_from_package` with a note when the new content is one the collect step found to
+ * differ from the package's md5sums (a package file changed without an operation, or after it).
+ */
+function markOwners(
+  ctx: ReportHookContext,
+  files: FileChange[],
+  newPackageItems: StoredItem[],
+  oldPackageItems: StoredItem[],
+  aliases: Aliases,
+  ops: Map<string, PackageOp>,
+): void {
+  if (!files.length) return;
+  const index = (items: StoredItem[]) => {
+    const wanted = new Set(files.map((x) => x.path));
+    const out = new Map<string, string>();
+    for (const it of items) {
+      const id = idOf(it.key, PACKAGE_SCHEME);
+      if (id === undefined || !it.contentHashes.files) continue;
+      const name = id.slice(0, id.lastIndexOf(':'));
+      for (const p of listOf(ctx, it, aliases)) if (wanted.has(p) && !out.has(p)) out.set(p, name);
+    }
+    return out;
+  };
+  const newIndex = index(newPackageItems);
+  const oldIndex = files.some((x) => x.c.change === 'removed') ? index(oldPackageItems) : newIndex;
+  // Files found to differ from dpkg's checksums: path → sha256 found → package name.
+  const differs = new Map<string, Map<string, string>>();
+  const add = (path: string, sha: string, name: string) => (differs.get(path) ?? differs.set(path, new Map()).get(path)!).set(sha, name);
+  for (const it of newPackageItems) {
+    const id = idOf(it.key, MODIFIED_SCHEME);
+    if (id === undefined) continue;
+    for (const line of String(it.attributes.files ?? '').split('\n')) {
+      const sp = line.indexOf(' ');
+      if (sp > 0) add(line.slice(sp + 1), line.slice(0, sp), id.slice(0, id.lastIndexOf(':')));
+    }
+  }
+  for (const p of ops.values()) for (const [path, v] of p.verified ?? []) if (v.kind === 'mismatch') add(path, v.value, p.name);
+  for (const { c, path } of files) {
+    c.owner_package = (c.change === 'removed' ? oldIndex : newIndex).get(path) ?? null;
+    if (c.change === 'removed' || c.explained_by) continue;
+    const sha = c.attributes.sha256?.new;
+    const name = typeof sha === 'string' ? differs.get(path)?.get(sha) : undefined;
+    if (!name) continue;
+    c.differs_from_package = name;
+    c.note = c.note ? `${c.note}; differs from package ${name}` : `differs from package ${name}`;
   }
 }
 
@@ -173,7 +385,7 @@ function explainer(
   path: string,
   newOwners: Map<string, PackageOp[]>,
   oldOwners: Map<string, PackageOp[]>,
-  newValue: (c: ReportChange, attr: string) => unknown,
+  newValue: ValueOf,
   verify: boolean,
 ): PackageOp | undefined {
   if (c.change === 'removed') {
@@ -197,30 +409,24 @@ function explainer(
 }
 
 /** dpkg.log operations in the window, and packages that changed without a logged operation. */
-function crossCheck(report: Report, ops: Map<string, PackageOp>, log: string): void {
-  const from = new Date(report.old_session.started_at);
-  const to = new Date(report.new_session.finished_at ?? report.created_at);
-  let entries: DpkgLogEntry[];
-  let found: boolean;
-  try {
-    ({ entries, found } = readDpkgLogWindow(log, from, to));
-  } catch (err) {
-    (report.notes ??= []).push(`packages: cannot read ${log}: ${(err as Error).message}`);
+function crossCheck(report: Report, ops: Map<string, PackageOp>, log: string, w: LogWindow): void {
+  const notes = (report.notes ??= []);
+  if (w.error !== undefined) {
+    notes.push(`packages: cannot read ${log}: ${w.error}`);
     return;
   }
-  const notes = (report.notes ??= []);
-  if (!found) {
+  if (!w.found) {
     if (ops.size) notes.push(`packages: ${log} does not exist; package operations cannot be cross-checked`);
     return;
   }
-  const actions = entries.filter((e) => e.action !== 'configure' && e.action !== 'trigproc');
+  const actions = w.entries.filter((e) => e.action !== 'configure' && e.action !== 'trigproc' && e.action !== 'status');
   if (actions.length) {
     report.package_log = actions.map((e) => ({ ...e, time: logTime(e.time).toISOString() }));
     const counts = new Map<string, number>();
     for (const e of actions) counts.set(e.action, (counts.get(e.action) ?? 0) + 1);
     notes.push(`packages: dpkg.log lists ${actions.length} operation${actions.length === 1 ? '' : 's'} between the sessions (${[...counts].map(([a, n]) => `${n} ${a}`).join(', ')})`);
   }
-  const logged = new Set(entries.map((e) => `${e.package}:${e.arch}`));
+  const logged = new Set(w.entries.filter((e) => e.action !== 'status').map((e) => `${e.package}:${e.arch}`));
   for (const p of ops.values()) {
     if (!logged.has(p.id)) notes.push(`packages: ${p.label} is not in ${log} between the sessions`);
   }

@@ -5,8 +5,10 @@
  * of its files on disk match dpkg's checksums right now. See README.md for why.
  */
 import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { posix } from 'node:path';
 import type { CollectContext, Item, StoredItem } from '../../types.js';
-import { encodePath, splitKey } from '../../keys.js';
+import { decodePath, encodePath, splitKey } from '../../keys.js';
 import { hashFile, listCtime, readInfo, readStatus } from './dpkg-db.js';
 import { type StatusEntry, isInstalled, parseList, parseMd5sums } from './parse.js';
 
@@ -21,9 +23,68 @@ export interface PackagesOptions {
 
 export const PACKAGE_SCHEME = 'package';
 export const VERIFY_SCHEME = 'package-verify';
+export const ALIAS_SCHEME = 'package-alias';
+export const MODIFIED_SCHEME = 'package-modified';
 
 export const packageKey = (id: string) => `${PACKAGE_SCHEME}://${id}`;
 export const verifyKey = (id: string) => `${VERIFY_SCHEME}://${id}`;
+export const modifiedKey = (id: string) => `${MODIFIED_SCHEME}://${id}`;
+
+/** Top-level directory aliases of a root: package path → the path it is a symlink to. */
+export type Aliases = Map<string, string>;
+
+const PLAIN_NAME = /^[A-Za-z0-9._+-]+$/;
+
+/**
+ * The directory symlinks directly below `root` (merged-/usr: `/bin` → `/usr/bin`, `/lib` →
+ * `/usr/lib`), read with lstat and readlink, never followed blindly: the target, taken below
+ * `root`, must be a directory whose every component is a real directory (realpath equals it).
+ * Only plain ASCII names and targets are taken; anything else is left alone.
+ */
+export function readAliases(root: string): Aliases {
+  const dir = root.replace(/\/+$/, '') || '/';
+  const out: Aliases = new Map();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names.sort()) {
+    if (!PLAIN_NAME.test(name)) continue;
+    const link = posix.join(dir, name);
+    try {
+      if (!lstatSync(link).isSymbolicLink()) continue;
+      const t = readlinkSync(link);
+      const target = posix.normalize(t.startsWith('/') ? t : `/${t}`).replace(/\/+$/, '');
+      if (!target || target === '/' || target === `/${name}` || !target.split('/').slice(1).every((c) => PLAIN_NAME.test(c))) continue;
+      const full = posix.join(dir, target);
+      if (!lstatSync(full).isDirectory() || realpathSync(full) !== full) continue;
+      out.set(`/${name}`, target);
+    } catch {
+      // Gone or unreadable: not an alias.
+    }
+  }
+  return out;
+}
+
+/** The path as the file walk sees it: an alias's top component replaced by its target. */
+export function canonicalPath(p: string, aliases: Aliases): string {
+  if (!aliases.size) return p;
+  const i = p.indexOf('/', 1);
+  const t = aliases.get(i < 0 ? p : p.slice(0, i));
+  return t === undefined ? p : i < 0 ? t : t + p.slice(i);
+}
+
+/** The aliases recorded in a session's `package-alias://` items. */
+export function aliasesOf(items: Iterable<StoredItem>): Aliases {
+  const out: Aliases = new Map();
+  const prefix = `${ALIAS_SCHEME}://`;
+  for (const it of items) {
+    if (it.key.startsWith(prefix) && typeof it.attributes.target === 'string') out.set(it.key.slice(prefix.length), it.attributes.target);
+  }
+  return out;
+}
 
 /** `root` without its trailing slash ('' for /), as bytes. */
 export function rootPrefix(root: string): Buffer {
@@ -77,9 +138,12 @@ export async function collectPackages(ctx: CollectContext, o: PackagesOptions): 
     throw new Error(`cannot read ${o.admindir}/status: ${(err as Error).message}`);
   }
   const prevStart = ctx.previousSessionStartedAt;
+  const aliases = readAliases(o.root);
+  for (const [from, to] of aliases) ctx.add({ key: `${ALIAS_SCHEME}://${from}`, attributes: { target: to } });
   // Without a previous inventory there is nothing to explain: skip the (costly) verification.
   let baseline = prevStart === undefined;
   const toVerify: StatusEntry[] = [];
+  const prevModified = new Map<StatusEntry, StoredItem>();
   let done = 0;
   const ids = entries.filter((e) => packageStateKnown(e)).map((e) => `${e.name}:${e.arch}`);
   if (!baseline && ids.length && !ids.some((id) => ctx.previous(packageKey(id)))) baseline = true;
@@ -109,14 +173,106 @@ export async function collectPackages(ctx: CollectContext, o: PackagesOptions): 
     if (o.verifyChecksums && !baseline && isInstalled(e.status)) {
       const prevVerify = ctx.previous(verifyKey(id));
       if (hadOperation(e, prev, prevVerify, ctime, prevStart!)) toVerify.push(e);
-      else if (prevVerify && !prevVerify.error) {
-        ctx.add({ key: prevVerify.key, attributes: prevVerify.attributes, contentRefs: prevVerify.contentHashes });
+      else {
+        if (prevVerify && !prevVerify.error) ctx.add({ key: prevVerify.key, attributes: prevVerify.attributes, contentRefs: prevVerify.contentHashes });
+        const pm = ctx.previous(modifiedKey(id));
+        if (pm && !pm.error) prevModified.set(e, pm);
       }
     }
     ctx.progress(++done, entries.length);
   }
   if (baseline && entries.length) ctx.debug(`first inventory of ${entries.length} packages: no verification`);
-  if (toVerify.length) verifyPackages(ctx, o, toVerify);
+  if (toVerify.length) verifyPackages(ctx, o, toVerify, aliases);
+  if (o.verifyChecksums && !baseline) checkModified(ctx, o, entries, new Set(toVerify), prevModified, aliases);
+}
+
+/**
+ * Package files that changed with no operation of their package: each regular file that is new
+ * or changed in this session's file items and that an installed package without an operation
+ * lists is hashed (MD5 and sha256, one read) and compared with the package's md5sums. One
+ * `package-modified://<name>:<arch>` item per package keeps the files whose content differs
+ * from dpkg's (attribute `files`, `<sha256> <path>` a line); a file still unchanged since is carried on, and the
+ * package's next operation (its verification) drops the item.
+ */
+function checkModified(
+  ctx: CollectContext,
+  o: PackagesOptions,
+  entries: StatusEntry[],
+  operated: Set<StatusEntry>,
+  prevModified: Map<StatusEntry, StoredItem>,
+  aliases: Aliases,
+): void {
+  const root = rootPrefix(o.root);
+  const encodedRoot = encodePath(root);
+  const changed = new Map<string, StoredItem>();
+  for (const it of ctx.sessionItems('file', { changed: true })) {
+    if (it.error || it.attributes.type !== 'file' || typeof it.attributes.sha256 !== 'string') continue;
+    const p = packagePathOfKey(it.key, encodedRoot);
+    if (p !== undefined) changed.set(p, it);
+  }
+  const lines = new Map<StatusEntry, string[]>();
+  // Carried: files that were found modified before and did not change again.
+  for (const [e, pm] of prevModified) {
+    for (const line of String(pm.attributes.files ?? '').split('\n')) {
+      const sp = line.indexOf(' ');
+      if (sp < 0 || changed.has(line.slice(sp + 1))) continue;
+      (lines.get(e) ?? lines.set(e, []).get(e)!).push(line);
+    }
+  }
+  if (changed.size) {
+    // Who lists the changed files: every installed package's list, read only now.
+    const owners = new Map<string, { e: StatusEntry; listed: string }[]>();
+    for (const e of entries) {
+      if (!isInstalled(e.status) || operated.has(e)) continue;
+      let list: Buffer | undefined;
+      try {
+        list = readInfo(o.admindir, e, 'list');
+      } catch {
+        continue;
+      }
+      for (const p of list ? parseList(list) : []) {
+        const c = canonicalPath(encodePath(p), aliases);
+        if (changed.has(c)) (owners.get(c) ?? owners.set(c, []).get(c)!).push({ e, listed: p.toString('latin1') });
+      }
+    }
+    const md5Cache = new Map<StatusEntry, Map<string, string>>();
+    for (const [path, item] of changed) {
+      const list = owners.get(path);
+      if (!list) continue;
+      const verdicts: { e: StatusEntry; differs: boolean }[] = [];
+      let h: { md5: string; sha256: string } | undefined | null = null;
+      for (const { e, listed } of list) {
+        let md5s = md5Cache.get(e);
+        if (!md5s) {
+          try {
+            md5s = parseMd5sums(readInfo(o.admindir, e, 'md5sums') ?? Buffer.alloc(0));
+          } catch {
+            md5s = new Map();
+          }
+          md5Cache.set(e, md5s);
+        }
+        const expected = md5s.get(listed);
+        if (!expected) continue;
+        if (h === null) {
+          try {
+            h = hashFile(Buffer.concat([root, decodePath(path)]));
+          } catch {
+            h = undefined;
+          }
+        }
+        if (!h || h.sha256 !== item.attributes.sha256) break;
+        verdicts.push({ e, differs: h.md5 !== expected });
+      }
+      // A path two packages list (diverted, shared) differs only when it matches neither.
+      if (!verdicts.length || verdicts.some((v) => !v.differs)) continue;
+      for (const { e } of verdicts) (lines.get(e) ?? lines.set(e, []).get(e)!).push(`${item.attributes.sha256} ${path}`);
+    }
+  }
+  for (const [e, l] of lines) {
+    if (!l.length) continue;
+    const files = [...new Set(l)].sort();
+    ctx.add({ key: modifiedKey(`${e.name}:${e.arch}`), attributes: { version: e.version, count: files.length, files: files.join('\n') } });
+  }
 }
 
 function packageStateKnown(e: StatusEntry): boolean {
@@ -139,9 +295,11 @@ function sessionFiles(ctx: CollectContext, encodedRoot: string, wanted: Set<stri
  * its list that the file collector recorded, compare the MD5 with dpkg's (md5sums, or the
  * status Conffiles hash for a conffile), and the sha256 with the file item's — so a file
  * changed again after the file collector read it is not vouched for. Lines of the
- * `verified` content: `file <sha256> <path>`, `symlink <target> <path>`, `mismatch <sha256> <path>`.
+ * `verified` content: `file <sha256> <path>`, `symlink <target> <path>`, `mismatch <sha256> <path>`
+ * (differs from md5sums), `conffile-mismatch <sha256> <path>`, `unchecked <sha256|-> <path>` (no
+ * checksum, or the file changed while read). Paths are the walk's (aliases resolved).
  */
-function verifyPackages(ctx: CollectContext, o: PackagesOptions, pkgs: StatusEntry[]): void {
+function verifyPackages(ctx: CollectContext, o: PackagesOptions, pkgs: StatusEntry[], aliases: Aliases): void {
   const root = rootPrefix(o.root);
   const encodedRoot = encodePath(root);
   const lists = new Map<StatusEntry, Buffer[]>();
@@ -150,7 +308,7 @@ function verifyPackages(ctx: CollectContext, o: PackagesOptions, pkgs: StatusEnt
     const list = readInfo(o.admindir, e, 'list');
     const paths = list ? parseList(list) : [];
     lists.set(e, paths);
-    for (const p of paths) wanted.add(encodePath(p));
+    for (const p of paths) wanted.add(canonicalPath(encodePath(p), aliases));
   }
   const files = sessionFiles(ctx, encodedRoot, wanted);
   for (const e of pkgs) {
@@ -158,12 +316,17 @@ function verifyPackages(ctx: CollectContext, o: PackagesOptions, pkgs: StatusEnt
     const key = verifyKey(id);
     try {
       const md5s = parseMd5sums(readInfo(o.admindir, e, 'md5sums') ?? Buffer.alloc(0));
-      for (const c of e.conffiles) if (!c.flag && c.md5 !== 'newconffile') md5s.set(c.path.toString('latin1'), c.md5);
+      const conf = new Map<string, string>();
+      for (const c of e.conffiles) if (!c.flag && c.md5 !== 'newconffile') conf.set(c.path.toString('latin1'), c.md5);
       const out: string[] = [];
+      const seen = new Set<string>();
       let verified = 0;
       let mismatched = 0;
       for (const p of lists.get(e)!) {
-        const enc = encodePath(p);
+        // The path the walk recorded: /bin/x of the list is /usr/bin/x on a merged-/usr system.
+        const enc = canonicalPath(encodePath(p), aliases);
+        if (seen.has(enc)) continue;
+        seen.add(enc);
         const item = files.get(enc);
         if (!item || item.error) continue;
         const type = item.attributes.type;
@@ -172,13 +335,17 @@ function verifyPackages(ctx: CollectContext, o: PackagesOptions, pkgs: StatusEnt
           continue;
         }
         if (type !== 'file') continue;
-        const expected = md5s.get(p.toString('latin1'));
-        const h = expected ? hashFile(Buffer.concat([root, p])) : undefined;
+        const listed = p.toString('latin1');
+        const isConf = conf.has(listed);
+        const expected = conf.get(listed) ?? md5s.get(listed);
+        const h = expected ? hashFile(Buffer.concat([root, decodePath(enc)])) : undefined;
         if (h && h.md5 === expected && h.sha256 === item.attributes.sha256) {
           out.push(`file ${h.sha256} ${enc}`);
           verified++;
         } else {
-          out.push(`mismatch ${h?.sha256 ?? '-'} ${enc}`);
+          // mismatch: differs from md5sums; conffile-mismatch: an edited conffile; unchecked: no checksum to compare.
+          const kind = !expected ? 'unchecked' : isConf ? 'conffile-mismatch' : h && h.sha256 === item.attributes.sha256 ? 'mismatch' : 'unchecked';
+          out.push(`${kind} ${h?.sha256 ?? '-'} ${enc}`);
           mismatched++;
         }
       }

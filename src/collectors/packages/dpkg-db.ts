@@ -83,11 +83,11 @@ function readLog(path: string): string | undefined {
 }
 
 /**
- * dpkg.log actions from `from` to `to`, reading `<log>`, `<log>.1`, `<log>.2.gz`, … until a
+ * dpkg.log actions (with `status`, status lines too) from `from` to `to`, reading `<log>`, `<log>.1`, `<log>.2.gz`, … until a
  * file starts before `from` or the next rotated copy is missing. Oldest first.
  * `found` is false when not even the current log exists.
  */
-export function readDpkgLogWindow(log: string, from: Date, to: Date): { entries: DpkgLogEntry[]; found: boolean } {
+export function readDpkgLogWindow(log: string, from: Date, to: Date, opts: { status?: boolean } = {}): { entries: DpkgLogEntry[]; found: boolean } {
   const chunks: DpkgLogEntry[][] = [];
   let found = false;
   for (let i = 0; i < 100; i++) {
@@ -98,7 +98,7 @@ export function readDpkgLogWindow(log: string, from: Date, to: Date): { entries:
       break;
     }
     found = true;
-    const entries = parseDpkgLog(text);
+    const entries = parseDpkgLog(text, opts);
     chunks.unshift(entries.filter((e) => {
       const t = logTime(e.time).getTime();
       return t >= from.getTime() - 1000 && t <= to.getTime() + 1000;

@@ -22,6 +22,22 @@ export const PACKAGES_ITEMS: readonly ItemSpec[] = [
       verified: { type: 'number', description: 'Files and symlinks that matched' },
       mismatched: { type: 'number', description: "Files whose content did not match dpkg's checksum" },
     },
-    contents: { verified: 'Lines `file <sha256> <path>`, `symlink <target> <path>`, `mismatch <sha256|-> <path>`' },
+    contents: { verified: 'Lines `file <sha256> <path>`, `symlink <target> <path>`, `mismatch <sha256> <path>` (differs from md5sums), `conffile-mismatch <sha256> <path>`, `unchecked <sha256|-> <path>`; paths as the file walk sees them (aliases resolved)' },
+  },
+  {
+    key: 'package-alias://<path>',
+    description: 'Internal: a directory symlink directly below the root (merged-/usr: `/bin` → `/usr/bin`) through which package paths reach the files the walk records (the report hook removes these changes).',
+    attributes: {
+      target: { type: 'string', description: 'The directory it points to, as a path below the root' },
+    },
+  },
+  {
+    key: 'package-modified://<name>:<arch>',
+    description: "Internal: files of a package without an operation whose content differs from dpkg's md5sums (the report hook removes these changes and marks the file changes).",
+    attributes: {
+      version: { type: 'string', description: 'The package version checked' },
+      count: { type: 'number', description: 'How many files differ' },
+      files: { type: 'string', description: 'One line per file: `<sha256 found> <path>`' },
+    },
   },
 ];

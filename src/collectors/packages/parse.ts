@@ -154,11 +154,22 @@ export function parseDpkgLogLine(line: string): DpkgLogEntry | undefined {
   return { time: m[1]!, action: m[2]!, package: name!, arch, old: v(m[4]!), new: v(m[5]!) };
 }
 
-/** Parse dpkg.log text into action entries, in file order. */
-export function parseDpkgLog(text: string): DpkgLogEntry[] {
+/**
+ * A dpkg.log status line (`<time> status <state> <pkg>:<arch> <version>`) as an entry with
+ * action `status`, the state in `old` and the version in `new`; undefined for anything else.
+ */
+export function parseDpkgStatusLine(line: string): DpkgLogEntry | undefined {
+  const m = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) status (\S+) (\S+) (\S+)\s*$/.exec(line);
+  if (!m) return undefined;
+  const [name, arch = ''] = m[3]!.split(':');
+  return { time: m[1]!, action: 'status', package: name!, arch, old: m[2]!, new: m[4]! };
+}
+
+/** Parse dpkg.log text into action entries, in file order; with `status`, status lines too. */
+export function parseDpkgLog(text: string, opts: { status?: boolean } = {}): DpkgLogEntry[] {
   const out: DpkgLogEntry[] = [];
   for (const line of text.split('\n')) {
-    const e = parseDpkgLogLine(line);
+    const e = parseDpkgLogLine(line) ?? (opts.status ? parseDpkgStatusLine(line) : undefined);
     if (e) out.push(e);
   }
   return out;

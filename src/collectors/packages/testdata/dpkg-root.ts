@@ -13,6 +13,8 @@ export interface DebSpec {
   /** Path (absolute, as installed) → content. */
   files: Record<string, string>;
   conffiles?: string[];
+  /** Maintainer scripts (`postinst`, `prerm`, `postrm`, …) → shell text, installed 0755. */
+  scripts?: Record<string, string>;
 }
 
 const ENV = { ...process.env, PATH: `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, LC_ALL: 'C' };
@@ -31,6 +33,7 @@ export function buildDeb(dir: string, spec: DebSpec): string {
     `Package: ${spec.name}\nVersion: ${spec.version}\nArchitecture: ${spec.arch ?? 'all'}\nMaintainer: Test <test@example.org>\nDescription: test package\n a multi-line\n description\n`,
   );
   if (spec.conffiles?.length) fs.writeFileSync(path.join(tree, 'DEBIAN', 'conffiles'), `${spec.conffiles.join('\n')}\n`);
+  for (const [name, text] of Object.entries(spec.scripts ?? {})) fs.writeFileSync(path.join(tree, 'DEBIAN', name), text, { mode: 0o755 });
   const deb = path.join(dir, `${spec.name}_${spec.version}.deb`);
   execFileSync('dpkg-deb', ['--root-owner-group', '--build', tree, deb], { env: ENV, stdio: 'pipe' });
   return deb;
