@@ -44,10 +44,6 @@ export interface ReportChange {
   note?: string;
   /** Package whose operation explains this change (see the packages collector). */
   explained_by?: string;
-  /** A file change: the package whose file list has the path (aliases resolved), null when none does (packages collector). */
-  owner_package?: string | null;
-  /** A package file whose new content differs from dpkg's recorded md5sum with no operation explaining it: the package (packages collector). */
-  differs_from_package?: string;
   /** With `baseline = accepted`: when the key first differed from its accepted state (ISO). */
   unaccepted_since?: string;
   /** With `baseline = accepted`: whether the key changed in this report's new session (false: already reported, still unaccepted). */
