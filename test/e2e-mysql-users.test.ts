@@ -47,9 +47,12 @@ describe('mysql_users end to end', { skip: !haveMariadb() && 'needs root and mar
     assert.deepEqual(ours.map((c: any) => [c.key, c.change]).sort(), [['mysql_users://app@localhost', 'changed'], ['mysql_users://intruder@%25', 'added']]);
     const added = ours.find((c: any) => c.change === 'added');
     assert.equal(added.attributes.empty_password.new, true);
+    assert.deepEqual([added.severity, added.severity_reason], ['critical', 'intruder@%25 has an empty password']);
+    assert.equal(report.summary.severity, 'critical');
     assert.equal(added.attributes.grants.new, 'GRANT ALL PRIVILEGES ON *.* TO `intruder`@`%` WITH GRANT OPTION');
     const app = ours.find((c: any) => c.change === 'changed');
     assert.deepEqual(Object.keys(app.attributes), ['grants']);
+    assert.equal(app.severity, 'medium');
     assert.match(app.attributes.grants.new, /GRANT SELECT, INSERT ON `mysql`\.\* TO `app`@`localhost`/);
     const text = sb.run('print-report', '--format', 'text').stdout;
     assert.match(text, /\+ mysql_users:\/\/intruder@%25/);

@@ -20,6 +20,7 @@ import { absolutePath, errText, optionValues } from '../common/index.js';
 import { readNoFollow } from '../ssh_keys/index.js';
 import { type AuthState, batchRows, normaliseGrant, optionFileValue, parseOptionFile, passwordState, sqlString } from './parse.js';
 import { MYSQL_USERS_ITEMS } from './items.js';
+import { mysqlUsersSeverity } from './severity.js';
 
 export const MYSQL_USERS_OPTIONS: OptionSchema = {
   socket: { type: 'string', default: '/run/mysqld/mysqld.sock', description: 'The server\'s unix socket. Absent: a note ("no server"), no error.', check: absolutePath },
@@ -274,6 +275,7 @@ export const mysqlUsersCollector: Collector = {
   description: 'Accounts and roles of a local MariaDB/MySQL server: authentication plugins, empty passwords, grants.',
   options: MYSQL_USERS_OPTIONS,
   items: MYSQL_USERS_ITEMS,
+  severity: mysqlUsersSeverity,
   async collect(ctx, options) {
     await collectMysqlUsers(ctx, mysqlUsersOptions(options));
   },
