@@ -4,8 +4,8 @@
  * no required attribute is missing, each content is declared. The collectors run for real in
  * the built CLI: file and conffile on a tree with every file type, commands that succeed, fail
  * and are killed, wtmp on the shared fixture, packages on a dpkg root with an installed
- * package, scap on the shared Docker Bench log, mysql_users on a MariaDB the test starts, and
- * every other collector on its defaults
+ * package, scap on the shared Docker Bench log, mysql_users on a MariaDB the test starts,
+ * openvpn_users on a PKI made by openssl, and every other collector on its defaults
  * (a new collector is covered as soon as it is registered).
  */
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ import { test } from 'node:test';
 import { COLLECTORS } from '../src/collectors/index.js';
 import { buildDeb, DpkgRoot, haveDpkg } from '../src/collectors/packages/testdata/dpkg-root.js';
 import { conformance } from '../src/core/items.js';
+import { TestPki } from '../src/collectors/openvpn_users/testdata/pki.js';
 import { haveMariadb, TestMariadb } from '../src/collectors/mysql_users/testdata/mariadb.js';
 import { sandbox, SHARED } from './helpers.js';
 
@@ -59,6 +60,14 @@ test('every item of every registered collector conforms to its declaration', asy
       conf.file += `  ${root}/**\n`;
       conf.packages = `[packages]\nadmindir = ${db.admindir}\nroot = ${root}\ndpkg_log = ${db.log}\n`;
     }
+    // An easy-rsa PKI made by openssl (openvpn_users): valid, revoked, expired.
+    const pki = new TestPki(path.join(sb.dir, 'pki'));
+    pki.issue('alice');
+    pki.issue('bob');
+    pki.issue('old', { enddate: '20210101000000Z' });
+    pki.revoke('bob');
+    pki.genCrl();
+    conf.openvpn_users = `[openvpn_users]\npki = ${pki.dir}\n`;
     // A real MariaDB on a private socket (mysql_users).
     if (haveMariadb()) {
       mariadb = await TestMariadb.start();

@@ -16,6 +16,7 @@ import { portsCollector } from './ports/index.js';
 import { sshKeysCollector } from './ssh_keys/index.js';
 import { sudoersCollector } from './sudoers/index.js';
 import { mysqlUsersCollector } from './mysql_users/index.js';
+import { openvpnUsersCollector } from './openvpn_users/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
@@ -33,5 +34,6 @@ export const COLLECTORS: readonly Collector[] = [
   sshKeysCollector,
   sudoersCollector,
   mysqlUsersCollector,
+  openvpnUsersCollector,
   // registry: add new collectors above this line
 ];
