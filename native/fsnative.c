@@ -14,16 +14,23 @@
  *                                    with fd >= 0: flistxattr/fgetxattr on it; else the l*
  *                                    calls on /proc/self/fd/<dirfd>/<name> (never follows name)
  *   getFlags(fd)                  -> flags (FS_IOC_GETFLAGS) | -errno
+ *   mallocArenas(n)               -> 0 | -1         mallopt(M_ARENA_MAX, n), as MALLOC_ARENA_MAX=n
+ *   sha256Fds(fds)                -> Promise<(hex | -errno)[]>: reads each open descriptor to
+ *                                    its end and closes it, in a thread of libuv's pool (no
+ *                                    JavaScript runs there); SHA-256 by the OpenSSL that Node
+ *                                    itself links and exports (its headers ship with Node)
  *
  * dirfd -100 is AT_FDCWD. Names are Buffers of raw bytes; one containing NUL is EINVAL.
  * Stat layout (doubles, all exact): see STAT_* below.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
+#include <openssl/evp.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,6 +343,133 @@ static napi_value getFlags(napi_env env, napi_callback_info info) {
   return num(env, (double)(unsigned int)flags);
 }
 
+/* ---- sha256 of open descriptors, off the JavaScript thread -------------------------------- */
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  uint32_t n;
+  int *fds;
+  int *err;                /* 0, or the errno of the read */
+  unsigned char *md;       /* n * 32 bytes */
+} hash_batch;
+
+#define HASH_BUF (1 << 20)
+
+static void hash_execute(napi_env env, void *data) {
+  hash_batch *b = data;
+  unsigned char *buf = malloc(HASH_BUF);
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  const EVP_MD *sha = EVP_sha256();
+  for (uint32_t i = 0; i < b->n; i++) {
+    int fd = b->fds[i];
+    int e = 0;
+    if (buf == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, sha, NULL) != 1) {
+      e = ENOMEM;
+    } else {
+      for (;;) {
+        ssize_t r = read(fd, buf, HASH_BUF);
+        if (r < 0) {
+          if (errno == EINTR) continue;
+          e = errno;
+          break;
+        }
+        if (r == 0) break;
+        EVP_DigestUpdate(ctx, buf, (size_t)r);
+      }
+      unsigned int len = 0;
+      if (EVP_DigestFinal_ex(ctx, b->md + 32 * (size_t)i, &len) != 1 && e == 0) e = EIO;
+    }
+    b->err[i] = e;
+    close(fd);
+  }
+  EVP_MD_CTX_free(ctx);
+  free(buf);
+}
+
+static void hash_complete(napi_env env, napi_status status, void *data) {
+  hash_batch *b = data;
+  napi_value arr;
+  static const char hex[] = "0123456789abcdef";
+  if (napi_create_array_with_length(env, b->n, &arr) == napi_ok) {
+    char text[64];
+    for (uint32_t i = 0; i < b->n; i++) {
+      napi_value v;
+      if (status != napi_ok) {
+        v = num(env, -EINTR);
+      } else if (b->err[i] != 0) {
+        v = num(env, -b->err[i]);
+      } else {
+        const unsigned char *d = b->md + 32 * (size_t)i;
+        for (int k = 0; k < 32; k++) {
+          text[2 * k] = hex[d[k] >> 4];
+          text[2 * k + 1] = hex[d[k] & 15];
+        }
+        napi_create_string_latin1(env, text, 64, &v);
+      }
+      napi_set_element(env, arr, i, v);
+    }
+    napi_resolve_deferred(env, b->deferred, arr);
+  } else {
+    napi_value msg, e;
+    napi_create_string_utf8(env, "fsnative: sha256Fds result", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &e);
+    napi_reject_deferred(env, b->deferred, e);
+  }
+  napi_delete_async_work(env, b->work);
+  free(b->fds);
+  free(b->err);
+  free(b->md);
+  free(b);
+}
+
+static napi_value sha256Fds(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  uint32_t n = 0;
+  bool is_array = false;
+  CHECK(napi_is_array(env, argv[0], &is_array));
+  if (!is_array) {
+    napi_throw_type_error(env, NULL, "fsnative: sha256Fds expects an array of descriptors");
+    return NULL;
+  }
+  CHECK(napi_get_array_length(env, argv[0], &n));
+  hash_batch *b = calloc(1, sizeof *b);
+  if (b == NULL) return num(env, -ENOMEM);
+  b->n = n;
+  b->fds = malloc(sizeof(int) * (n ? n : 1));
+  b->err = calloc(n ? n : 1, sizeof(int));
+  b->md = malloc(32 * (size_t)(n ? n : 1));
+  if (b->fds == NULL || b->err == NULL || b->md == NULL) {
+    free(b->fds); free(b->err); free(b->md); free(b);
+    return num(env, -ENOMEM);
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    int fd = -1;
+    if (napi_get_element(env, argv[0], i, &v) != napi_ok || get_int(env, v, &fd) != 0) fd = -1;
+    b->fds[i] = fd;
+  }
+  napi_value promise, name;
+  if (napi_create_promise(env, &b->deferred, &promise) != napi_ok
+      || napi_create_string_utf8(env, "syschangemon.sha256", NAPI_AUTO_LENGTH, &name) != napi_ok
+      || napi_create_async_work(env, NULL, name, hash_execute, hash_complete, b, &b->work) != napi_ok
+      || napi_queue_async_work(env, b->work) != napi_ok) {
+    napi_throw_error(env, NULL, "fsnative: sha256Fds could not queue its work");
+    return NULL;
+  }
+  return promise;
+}
+
+static napi_value mallocArenas(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int n;
+  if (get_int(env, argv[0], &n) != 0 || n < 1) {
+    napi_throw_type_error(env, NULL, "fsnative: mallocArenas expects a positive number");
+    return NULL;
+  }
+  return num(env, mallopt(M_ARENA_MAX, n) == 1 ? 0 : -1);
+}
+
 NAPI_MODULE_INIT() {
   struct {
     const char *name;
@@ -343,7 +477,7 @@ NAPI_MODULE_INIT() {
   } fns[] = {
     {"openDirAt", openDirAt}, {"openFileAt", openFileAt}, {"statAt", statAt}, {"fstat", fstat_},
     {"readDir", readDir}, {"readlinkAt", readlinkAt}, {"close", close_}, {"xattrs", xattrs},
-    {"getFlags", getFlags},
+    {"getFlags", getFlags}, {"sha256Fds", sha256Fds}, {"mallocArenas", mallocArenas},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -5,6 +5,8 @@
  * to one line on stderr and an exit code (0 success, 1 failure, 2 usage/configuration, 75 lock
  * held). This is the only place the parts are named; nothing registers itself by being imported.
  */
+// First: the memory settings (V8 flags, malloc arenas) must be set before anything else runs.
+import './memory.js';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { COMMANDS } from './commands/index.js';

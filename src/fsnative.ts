@@ -23,6 +23,10 @@ interface Native {
   close(fd: number): number;
   xattrs(fd: number, dirfd: number, name: Buffer | null): Array<string | Buffer | number> | number;
   getFlags(fd: number): number;
+  /** sha256 (hex) of each open descriptor read to its end, or -errno; every descriptor is closed. */
+  sha256Fds(fds: number[]): Promise<Array<string | number>>;
+  /** mallopt(M_ARENA_MAX, n): 0, or -1 when refused. */
+  mallocArenas(n: number): number;
 }
 
 const require = createRequire(import.meta.url);

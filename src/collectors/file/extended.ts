@@ -199,22 +199,32 @@ export function readExtended(r: { dirfd: number; name: Buffer; st: Float64Array 
   return out;
 }
 
-/** Sorted attributes with sorted extras merged in (both key lists are in sorted order). */
-export function mergeSorted(a: Record<string, unknown>, extra: Record<string, string>): Record<string, unknown> {
+/**
+ * Sorted attributes with sorted extras (and `sha256`, when given) merged in, both key lists in
+ * sorted order: one new object, or `a` itself when there is nothing to merge.
+ */
+export function mergeSorted(a: Record<string, unknown>, extra: Record<string, string>, sha256?: string): Record<string, unknown> {
   const ek = Object.keys(extra);
+  if (sha256 !== undefined) ek.push('sha256');
   if (ek.length === 0) return a;
-  ek.sort();
+  if (ek.length > 1) ek.sort();
+  const value = (k: string) => (k === 'sha256' && sha256 !== undefined ? sha256 : extra[k]);
   const out: Record<string, unknown> = {};
   let j = 0;
   for (const k in a) {
     while (j < ek.length && ek[j]! < k) {
-      out[ek[j]!] = extra[ek[j]!];
+      out[ek[j]!] = value(ek[j]!);
       j++;
+    }
+    if (j < ek.length && ek[j] === k) {
+      out[k] = value(k);
+      j++;
+      continue;
     }
     out[k] = a[k];
   }
   while (j < ek.length) {
-    out[ek[j]!] = extra[ek[j]!];
+    out[ek[j]!] = value(ek[j]!);
     j++;
   }
   return out;

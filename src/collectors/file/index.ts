@@ -34,7 +34,7 @@ export const FILE_OPTIONS: OptionSchema = {
   },
   assume_change: { type: 'list', default: [], description: 'Globs of files always re-hashed, whatever assume_nochange says.', check: checkGlob, warnings: globWarnings, resolve: 'globs' },
   hash_workers: {
-    type: 'int', default: Math.min(2, availableParallelism()), description: 'Worker threads hashing files (default: min(2, CPUs)).',
+    type: 'int', default: Math.min(2, availableParallelism()), description: 'Files hashed at the same time, each batch in a thread of the native hasher (default: min(2, CPUs)).',
     check: (v) => (typeof v === 'number' && v >= 1 && v <= 64 ? undefined : 'expected a number from 1 to 64'),
   },
   rehash_every: {
@@ -110,9 +110,12 @@ interface Rec {
 interface Batch {
   recs: Rec[];
   results: Promise<HashResult[]>;
-  /** No file of the batch needs hashing: it can be added at once. */
+  /** No file of the batch needs hashing, or its hashes are in: it can be added at once. */
   ready: boolean;
 }
+
+/** One turn of the event loop, so finished hash batches report back while the walk goes on. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The rehash slice of a key, 0 to n-1: FNV-1a of its UTF-16 code units, stable across runs. */
 export function rehashSlice(key: string, n: number): number {
@@ -180,7 +183,11 @@ function reusableExtended(prev: StoredItem | undefined, attrs: Attributes): Reco
   const p = prev.attributes;
   if (p.type !== attrs.type || p.ctime !== attrs.ctime || p.inode !== attrs.inode) return undefined;
   const out: Record<string, string> = {};
-  for (const k in p) if (isExtended(k)) out[k] = String(p[k]);
+  for (const k in p) {
+    // Extended names start with a, c, f, s or x (acl…, caps, flags, selinux, xattr.*).
+    const c = k.charCodeAt(0);
+    if ((c === 97 || c === 99 || c === 102 || c === 115 || c === 120) && isExtended(k)) out[k] = String(p[k]);
+  }
   return out;
 }
 
@@ -241,17 +248,20 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
   const flush = async () => {
     if (recs.length === 0) return;
     let results: Promise<HashResult[]> = Promise.resolve([]);
+    const batch: Batch = { recs, results, ready: jobs.length === 0 };
     if (jobs.length > 0) {
       pool ??= new HashPool(o.hashWorkers);
-      results = pool.hash(jobs);
+      results = batch.results = pool.hash(jobs);
       // Settled by drain in order; a rejection before then must not count as unhandled.
-      results.catch(() => undefined);
+      results.then(() => { batch.ready = true; }, () => { batch.ready = true; });
     }
-    inflight.push({ recs, results, ready: jobs.length === 0 });
+    inflight.push(batch);
     recs = [];
     jobs = [];
-    // Batches with nothing to hash go to the store at once, so few entries stay alive (the
-    // common case of an hourly run); the others wait for their hashes in order.
+    // Batches whose hashes are in (or had none to wait for: the common case of an hourly run,
+    // whose rehash slice is a few files a batch) go to the store at once, so few entries stay
+    // alive long enough to reach V8's old generation; the others wait for their hashes in order.
+    if (!inflight[0]!.ready) await turn();
     while (inflight.length >= maxInflight || (inflight.length > 0 && inflight[0]!.ready)) await drain();
   };
 
@@ -266,11 +276,11 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
         const prev = reusablePrevious(ctx, key, o);
         let extended = reusableExtended(prev, attrs);
         let fd = -1;
+        let sha: string | undefined;
         if (attrs.type === 'file') {
           files++;
-          const sha = reusable(prev, attrs, o, assumeChange, () => r.path.toString('utf8'));
-          if (sha !== undefined) rec.attrs = withSha256(attrs, sha);
-          else {
+          sha = reusable(prev, attrs, o, assumeChange, () => r.path.toString('utf8'));
+          if (sha === undefined) {
             hooks.beforeOpen?.(r.path);
             const opened = openEntry(r);
             if (opened === 'vanished') {
@@ -282,7 +292,8 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
           }
         }
         extended ??= readExtended(r, fd >= 0 ? fd : r.self, ids);
-        rec.attrs = mergeSorted(rec.attrs!, extended) as Attributes;
+        // One object with the reused sha256 and the extended attributes, keys in sorted order.
+        rec.attrs = mergeSorted(attrs, extended, sha) as Attributes;
         if (fd >= 0) {
           rec.job = jobs.length;
           jobs.push({ fd });
