@@ -5,8 +5,9 @@
  * to one line on stderr and an exit code (0 success, 1 failure, 2 usage/configuration, 75 lock
  * held). This is the only place the parts are named; nothing registers itself by being imported.
  */
-// First: the memory settings (V8 flags, malloc arenas) must be set before anything else runs.
-import './memory.js';
+// First import: memory.ts sets V8's generation growth and malloc's arenas as it is evaluated,
+// before the other modules load (their code and data are the first old-generation objects).
+import { memorySettings } from './memory.js';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { COMMANDS } from './commands/index.js';
@@ -54,6 +55,7 @@ async function execute(spec: CommandSpec, argv: GlobalArgs & Record<string, unkn
   let app: App | undefined;
   try {
     app = makeApp(argv);
+    app.log.debug(`memory: ${memorySettings.length ? memorySettings.join(' ') : 'node defaults (SYSCHANGEMON_NODE_DEFAULTS=1)'}`);
     const code = await spec.run(app, argv);
     return typeof code === 'number' ? code : 0;
   } catch (err) {
