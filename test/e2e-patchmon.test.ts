@@ -228,3 +228,132 @@ test('submit --dry-run prints the payload; a bad schedule is a config error', ()
   main(url, 'schedule = 0 3 * * 0\n');
   assert.equal(sb.run('submit').code, 0);
 });
+
+const SCA_POLICY = `policy:
+  id: "scm_fleet"
+  file: "fleet.yml"
+  name: "Fleet test policy"
+  description: "Three checks: one passes, one fails, one is not applicable."
+requirements:
+  title: "An sshd_config"
+  description: "sshd is configured here."
+  condition: all
+  rules:
+    - 'f:/etc/ssh/sshd_config'
+checks:
+  - id: 1
+    title: "Root cannot log in over SSH"
+    condition: all
+    compliance:
+      - cis: ["5.1.20"]
+      - pci_dss: ["2.2.4"]
+    rules:
+      - 'f:/etc/ssh/sshd_config -> r:^PermitRootLogin no'
+  - id: 2
+    title: "No empty passwords over SSH"
+    condition: none
+    compliance:
+      - cis: ["5.1.19"]
+    rules:
+      - 'f:/etc/ssh/sshd_config -> r:^PermitEmptyPasswords yes'
+  - id: 10
+    title: "A command check, not run here"
+    condition: all
+    rules:
+      - 'c:echo hello -> r:hello'
+`;
+const OTHER_OS_POLICY = `policy:
+  id: "scm_other_os"
+  file: "other.yml"
+  name: "For another system"
+  description: "Its requirements are not met here."
+requirements:
+  title: "Red Hat"
+  description: "The system is Red Hat."
+  condition: all
+  rules:
+    - 'f:/etc/redhat-release'
+checks:
+  - id: 1
+    title: "Anything"
+    condition: all
+    rules:
+      - 'f:/etc/ssh/sshd_config'
+`;
+
+test('SCA policies go to PatchMon as openscap-type scans named by policy id; a policy for another system is not sent', async () => {
+  const scaBox = sandbox({});
+  const server = patchmon();
+  await new Promise<void>((r) => server.server.listen(0, '127.0.0.1', r));
+  try {
+    const serverUrl = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+    const key = path.join(scaBox.dir, 'patchmon.key');
+    fs.writeFileSync(key, `${API_KEY}\n`, { mode: 0o600 });
+    fs.mkdirSync(path.join(scaBox.tree, 'etc', 'ssh'), { recursive: true });
+    fs.writeFileSync(path.join(scaBox.tree, 'etc', 'ssh', 'sshd_config'), 'PermitRootLogin no\nPermitEmptyPasswords yes\n');
+    const policies = path.join(scaBox.dir, 'policies');
+    fs.mkdirSync(policies, { mode: 0o755 });
+    fs.writeFileSync(path.join(policies, 'fleet.yml'), SCA_POLICY, { mode: 0o644 });
+    fs.writeFileSync(path.join(policies, 'other.yml'), OTHER_OS_POLICY, { mode: 0o644 });
+    scaBox.writePlugin('sca', `[sca]\nenable_plugin = true\npolicies = ${policies}/fleet.yml, ${policies}/other.yml\nroot = ${scaBox.tree}\nallow_commands = false\n`);
+    fs.writeFileSync(
+      path.join(scaBox.etc, 'syschangemon.conf'),
+      `[syschangemon]\n[storage]\ndir = ${scaBox.storage}\n[patchmon]\nserver = ${serverUrl}\napi_id = ${API_ID}\napi_key_file = ${key}\n`,
+    );
+    const r = await scaBox.runAsync('run', '--quiet');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(server.received.length, 1, 'the server accepted the payload');
+    const { body } = server.received[0]!;
+    assert.equal(body.scans.length, 1, 'only the policy whose requirements are met');
+    const scan = body.scans[0];
+    assert.equal(scan.profile_name, 'scm_fleet');
+    assert.equal(scan.profile_type, 'openscap');
+    assert.equal(scan.status, 'completed');
+    assert.deepEqual(
+      scan.results.map((x: any) => ({ rule_ref: x.rule_ref, status: x.status, section: x.section })),
+      [
+        { rule_ref: '1', status: 'pass', section: '5.1.20' },
+        { rule_ref: '2', status: 'fail', section: '5.1.19' },
+        { rule_ref: '10', status: 'notapplicable', section: undefined },
+      ],
+    );
+    assert.equal(scan.results[0].title, 'Root cannot log in over SSH');
+    assert.match(scan.results[1].finding, /PermitEmptyPasswords yes/);
+    assert.match(scan.results[1].expected, /PermitEmptyPasswords/);
+    assert.ok(scan.results[2].finding, 'why it is not applicable');
+    assert.deepEqual(
+      { total: scan.total_rules, passed: scan.passed, failed: scan.failed, na: scan.not_applicable, skipped: scan.skipped, warnings: scan.warnings, score: scan.score },
+      { total: 3, passed: 1, failed: 1, na: 1, skipped: 0, warnings: 0, score: 50 },
+    );
+    assert.ok(Date.parse(scan.completed_at) >= Date.parse(scan.started_at));
+    assert.deepEqual(body.scanner_info.available_profiles, ['scm_fleet'], 'a compliance_trigger may name the policy');
+    // export --format patchmon is the same payload.
+    const exported = scaBox.json('export', '--format', 'patchmon');
+    assert.deepEqual(exported.scans, body.scans);
+    // Nothing new: not sent again.
+    assert.equal((await scaBox.runAsync('run', '--quiet')).code, 0);
+    assert.equal(server.received.length, 1);
+    // A new evaluation with a changed result is sent.
+    fs.writeFileSync(path.join(scaBox.tree, 'etc', 'ssh', 'sshd_config'), 'PermitRootLogin no\n');
+    assert.equal((await scaBox.runAsync('run', '--quiet')).code, 0);
+    assert.equal(server.received.length, 2);
+    assert.equal(server.received[1]!.body.scans[0].passed, 2);
+    assert.equal(server.received[1]!.body.scans[0].score, 100);
+    // schedule.sca: the unchanged results are sent again once the schedule fired since they
+    // were queued (queued two hours ago, hourly schedule).
+    const conf = path.join(scaBox.etc, 'syschangemon.conf');
+    assert.equal((await scaBox.runAsync('run', '--quiet')).code, 0);
+    assert.equal(server.received.length, 2, 'unchanged: not sent');
+    fs.appendFileSync(conf, 'schedule.sca = 0 * * * *\n');
+    const stateFile = path.join(scaBox.storage, 'patchmon', 'state.json');
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    state.queued.scm_fleet.queued_at = new Date(Date.now() - 2 * 3600 * 1000).toISOString();
+    fs.writeFileSync(stateFile, JSON.stringify(state));
+    assert.equal((await scaBox.runAsync('run', '--quiet')).code, 0);
+    assert.equal(server.received.length, 3, 'due by schedule.sca');
+    assert.equal(server.received[2]!.body.scans[0].passed, 2);
+  } finally {
+    server.server.close();
+    scaBox.cleanup();
+  }
+});

@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { sessionRef } from '../core/report.js';
-import { patchmonScans } from '../collectors/scap/patchmon.js';
 import { buildPayload } from '../patchmon/payload.js';
+import { sessionScans } from '../patchmon/scans.js';
 import type { CommandSpec } from './command.js';
 import { out, outStream } from './command.js';
 import { notFound } from '../errors.js';
@@ -24,9 +24,10 @@ export const exportCommand: CommandSpec = {
     if (!session) throw notFound("no complete session yet: run 'syschangemon collect' first");
     if (args.format === 'patchmon') {
       // The payload the PatchMon agent POSTs to /api/v1/compliance/scans: every scan
-      // (each evaluated profile, Docker Bench) with the host's OS and scanners.
-      const scans = patchmonScans(store.sessionItems(session, 'scap')).map((sc) => (sc.started_at ? sc : { ...sc, started_at: session.started_at }));
-      if (scans.length === 0) app.log.warn(`session ${session.uuid} holds no compliance results (enable the scap collector)`);
+      // (each evaluated OpenSCAP profile, Docker Bench, each SCA policy) with the host's OS
+      // and scanners.
+      const scans = sessionScans(store, session).map((t) => t.scan);
+      if (scans.length === 0) app.log.warn(`session ${session.uuid} holds no compliance results (enable the scap or sca collector)`);
       out(`${JSON.stringify(buildPayload(scans, app.hostname), null, 2)}
 `);
       return;

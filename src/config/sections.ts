@@ -87,7 +87,7 @@ export const CORE_SECTIONS: Record<string, OptionSchema> = {
     timeout: { type: 'duration', default: 30, description: 'Seconds to wait for the server.' },
     schedule: {
       type: 'string', default: '', prefix: true,
-      description: "Cron expression (PatchMon's default is 0 3 * * 0) at which the latest results are sent again even without a new scan; schedule.openscap and schedule.docker-bench set it per scanner. Empty: results are sent when a scan produced them.",
+      description: "Cron expression (PatchMon's default is 0 3 * * 0) at which the latest results are sent again even without a new scan; schedule.openscap, schedule.docker-bench and schedule.sca set it per scanner. Empty: results are sent when a scan produced them.",
       check: (v) => cronError(String(v)),
     },
   },

@@ -8,8 +8,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export interface OutboxState {
-  /** Per scan (profile_name): the started_at of the last queued payload and when it was queued. */
-  queued: Record<string, { started_at: string; queued_at: string }>;
+  /**
+   * Per scan (profile_name): the started_at of the last queued payload, when it was queued, and
+   * for an SCA policy the checksum of its results then.
+   */
+  queued: Record<string, { started_at: string; queued_at: string; checksum?: string }>;
   /** After a 429, 5xx or network failure: not before this time (ISO), and how many in a row. */
   retry?: { not_before: string; attempts: number; last_error: string };
 }

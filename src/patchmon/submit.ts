@@ -8,12 +8,13 @@
  */
 import * as fs from 'node:fs';
 import { Cron } from 'croner';
-import { patchmonScans, type PatchmonScan } from '../collectors/scap/patchmon.js';
+import type { PatchmonScan } from '../collectors/scap/patchmon.js';
 import type { App } from '../core/app.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { post } from './client.js';
 import { Outbox } from './outbox.js';
 import { buildPayload } from './payload.js';
+import { sessionScans } from './scans.js';
 
 export interface PatchmonSettings {
   server: string;
@@ -21,7 +22,7 @@ export interface PatchmonSettings {
   apiKeyFile: string;
   caFile: string;
   timeoutMs: number;
-  /** Cron expression per profile_type ('' = only when a scan has new results). */
+  /** Cron expression per scanner: openscap, docker-bench, sca ('' = only when a scan has new results). */
   schedule: Record<string, string>;
 }
 
@@ -40,6 +41,7 @@ export function patchmonSettings(app: App): PatchmonSettings | undefined {
     schedule: {
       openscap: String(s['schedule.openscap'] ?? base),
       'docker-bench': String(s['schedule.docker-bench'] ?? base),
+      sca: String(s['schedule.sca'] ?? base),
     },
   };
 }
@@ -75,15 +77,20 @@ export function queueScans(app: App, s: PatchmonSettings, now = new Date()): Pat
   if (!session) return [];
   const outbox = new Outbox(app.cfg.storageDir);
   const state = outbox.state();
-  const scans = patchmonScans(store.sessionItems(session, 'scap')).map((sc) => (sc.started_at ? sc : { ...sc, started_at: session.started_at }));
-  const due = scans.filter((sc) => {
+  // New: a scan not sent before, a later OpenSCAP/Docker Bench scan, an SCA policy whose
+  // results changed; or the scanner's schedule fired since the scan was last queued.
+  const tagged = sessionScans(store, session).filter(({ scanner, scan: sc, checksum }) => {
     const q = state.queued[sc.profile_name];
-    if (!q || q.started_at !== sc.started_at) return true;
-    return scheduleDue(s.schedule[sc.profile_type] ?? '', new Date(q.queued_at), now);
+    if (!q) return true;
+    if (scanner === 'sca' ? q.checksum !== checksum : q.started_at !== sc.started_at) return true;
+    return scheduleDue(s.schedule[scanner] ?? '', new Date(q.queued_at), now);
   });
+  const due = tagged.map((t) => t.scan);
   if (!due.length) return [];
   outbox.add(buildPayload(due, app.hostname));
-  for (const sc of due) state.queued[sc.profile_name] = { started_at: sc.started_at, queued_at: now.toISOString() };
+  for (const t of tagged) {
+    state.queued[t.scan.profile_name] = { started_at: t.scan.started_at, queued_at: now.toISOString(), ...(t.checksum ? { checksum: t.checksum } : {}) };
+  }
   outbox.saveState(state);
   return due;
 }

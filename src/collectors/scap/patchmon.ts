@@ -70,7 +70,7 @@ const severity = (v: unknown) => {
 };
 
 /** Counts and score of a scan, as the agent computes them: passed / (total − not applicable − skipped) × 100. */
-function tally(results: PatchmonResult[]): Pick<PatchmonScan, 'score' | 'total_rules' | 'passed' | 'failed' | 'warnings' | 'skipped' | 'not_applicable'> {
+export function tally(results: PatchmonResult[]): Pick<PatchmonScan, 'score' | 'total_rules' | 'passed' | 'failed' | 'warnings' | 'skipped' | 'not_applicable'> {
   const n = { pass: 0, fail: 0, warn: 0, skip: 0, notapplicable: 0, error: 0 };
   for (const r of results) n[r.status]++;
   const applicable = results.length - n.notapplicable - n.skip;
@@ -85,7 +85,7 @@ function tally(results: PatchmonResult[]): Pick<PatchmonScan, 'score' | 'total_r
   };
 }
 
-function withOptional(r: PatchmonResult, extra: Record<string, unknown>): PatchmonResult {
+export function withOptional(r: PatchmonResult, extra: Record<string, unknown>): PatchmonResult {
   for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== '') (r as unknown as Record<string, unknown>)[k] = v;
   return r;
 }
