@@ -43,12 +43,14 @@ describe('merged-/usr, md5sums and maintainer scripts', { skip: !haveDpkg() && '
   let alt: string;
   const reports: any[] = [];
   const texts: string[] = [];
+  const htmls: string[] = [];
 
   const runReport = () => {
     const r = sb.run('run', '--quiet');
     assert.equal(r.code, 0, r.stderr);
     reports.push(sb.json('print-report', '--format', 'json'));
     texts.push(sb.run('print-report').stdout);
+    htmls.push(sb.run('print-report', '--format', 'html').stdout);
   };
 
   before(() => {
@@ -130,13 +132,33 @@ describe('merged-/usr, md5sums and maintainer scripts', { skip: !haveDpkg() && '
     assert.ok(!r.changes.some((c: any) => c.key.startsWith('package-alias://') || c.key.startsWith('package-modified://')));
   });
 
+  test('one PACKAGES block: the dpkg.log operations with the changes they explain counted, not listed', () => {
+    const r = reports[0];
+    const text = texts[0]!;
+    assert.equal(text.match(/^PACKAGES\b/gm)?.length, 1, text);
+    assert.doesNotMatch(text, /DPKG LOG|EXPLAINED BY/);
+    assert.doesNotMatch(text, /package:\/\//, 'the package items are the operations, not a group of their own');
+    const n = (id: string) => r.packages.find((p: any) => `${p.name}:${p.arch}` === id).explained;
+    assert.ok(n('altpkg:all') >= 4 && n('hello:all') >= 2);
+    const block = text.split(/^PACKAGES.*\n-+\n/m)[1]!.split('\n\n')[0]!;
+    assert.match(block, new RegExp(`^  \\S+Z  upgrade hello:all 1\\.0  \\(${n('hello:all')} changes explained\\)$`, 'm'), block);
+    assert.match(block, new RegExp(`^  \\S+Z  install altpkg:all 2\\.0  \\(${n('altpkg:all')} changes explained\\)$`, 'm'), block);
+    for (const p of ['/usr/bin/alt-real', '/etc/alternatives/altcmd', '/usr/bin/hello']) {
+      assert.ok(!text.includes(`${root}${p}`), `${p} is counted, not listed (text)`);
+      assert.ok(!htmls[0]!.includes(`${root}${p}`), `${p} is counted, not listed (html)`);
+    }
+    assert.equal(htmls[0]!.match(/<h2>Packages/g)?.length, 1);
+    assert.ok(!htmls[0]!.includes('dpkg.log between the sessions'));
+    // The JSON keeps both contract fields.
+    assert.ok(r.package_log.some((e: any) => e.action === 'install' && e.package === 'altpkg'));
+  });
+
   test('a package file edited by hand differs from its package; a new file is owned by none', () => {
     const r = reports[1];
     const h = change(r, '/usr/bin/hello');
     assert.equal(h?.change, 'changed');
     assert.equal(h.explained_by, undefined);
     assert.equal(h.differs_from_package, 'hello');
-    assert.match(h.note, /differs from package hello/);
     assert.match(texts[1]!, /differs from package hello/);
     const d = change(r, '/usr/bin/dropped');
     assert.equal(d?.change, 'added');

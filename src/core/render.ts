@@ -6,6 +6,7 @@
  * A report is rendered whole (renderReport: mail, which holds a bounded part of it) or, for
  * print-report, streamed part by part with the macros its template exports (streamReport).
  */
+import { packageRows } from './package-rows.js';
 import nunjucks from 'nunjucks';
 import { bundledTemplateDir, programVersion } from './paths.js';
 import type { ShownAttribute } from './items.js';
@@ -27,6 +28,7 @@ function env(templateDir: string | undefined, html: boolean): nunjucks.Environme
       trimBlocks: true,
       lstripBlocks: true,
     });
+    e.addFilter('package_rows', packageRows);
     e.addFilter('fmt', formatValue);
     e.addFilter('repeat', (s: string, n: number) => String(s).repeat(Math.max(0, Math.floor(Number(n) || 0))));
     e.addFilter('diffclass', diffClass);

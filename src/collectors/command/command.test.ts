@@ -57,8 +57,15 @@ test('collector: items in config order; a slow or broken command does not stop t
   assert.match(slow!.error!, /timed out/);
   assert.equal(missing!.attributes.exit_code, 127);
   assert.match(missing!.contents!.stderr!, /not found/);
-  assert.match(missing!.error!, /^command not found \(exit 127\): .*no-such-binary-here/);
+  // Not installed: not an error, a note the first time it is seen.
+  assert.equal(missing!.error, undefined);
+  assert.equal(ctx.notes.filter((n) => n.includes('missing')).length, 1, ctx.notes.join('\n'));
+  assert.match(ctx.notes.find((n) => n.includes('missing'))!, /^command: missing: program not found \(exit 127: .*no-such-binary-here.*\); recorded/);
   assert.equal(last!.contents!.stdout, 'last');
+  const again = ctx.next();
+  await commandCollector.collect(again, options);
+  assert.ok(!again.notes.some((n) => n.includes('missing')), 'seen before: no note again');
+  assert.equal(again.errors.filter((e) => e.key === 'command://missing').length, 0);
 });
 
 test('init rejects a timeout for no command and odd names', () => {

@@ -60,10 +60,11 @@ function commandItem(name: string, r: CommandResult, rules?: SecretRules) {
   if (r.truncated) attributes.truncated = true;
   // Processes it left running (a daemon, a `&` job), killed when it finished: named, no pids.
   if (r.killed?.length) attributes.killed = r.killed.join(', ');
-  // The shell's 127: the program is not installed. Worth an error line, not a failure.
+  // The shell's 127 (the program is not installed) is a result like any other exit code: kept,
+  // and a note when first seen (see collect), not an error in every report.
   const stdout = redactOutput(r.stdout, rules);
   const stderr = redactOutput(r.stderr, rules);
-  const error = r.error ?? (r.exitCode === 127 ? `command not found (exit 127): ${stderr.trim().split('\n')[0] ?? ''}`.trim() : undefined);
+  const error = r.error;
   return {
     key: `command://${encodePath(name)}`,
     attributes,
@@ -115,7 +116,15 @@ export const commandCollector: Collector = {
     for (let i = 0; i < specs.length; i++) {
       while (results[i] === undefined) await new Promise<void>((r) => (wake = r));
       const r = await results[i]!;
-      ctx.add(commandItem(specs[i]!.name, r, rules));
+      const item = commandItem(specs[i]!.name, r, rules);
+      if (r.exitCode === 127 && !r.error) {
+        const prev = ctx.previous(item.key);
+        if (!prev || prev.error !== null || prev.attributes.exit_code !== 127) {
+          const why = item.contents.stderr.trim().split('\n')[0] ?? '';
+          ctx.note(`command: ${specs[i]!.name}: program not found (exit 127${why ? `: ${why}` : ''}); recorded, and reported as a change once it runs`);
+        }
+      }
+      ctx.add(item);
       ctx.progress(i + 1, specs.length);
     }
   },

@@ -154,6 +154,14 @@ export function enrichWithPackages(ctx: ReportHookContext, o: PackagesOptions): 
   if (!baseline) markOwners(ctx, files, newPackageItems, oldPackageItems, aliases, ops);
   scripts?.();
 
+  // The package items' own changes are the operations: the PACKAGES block lists them.
+  if (o.collapseExplained) {
+    for (const c of report.changes) {
+      const id = c.plugin === 'packages' ? idOf(c.key, PACKAGE_SCHEME) : undefined;
+      const op = id === undefined ? undefined : ops.get(id);
+      if (op) c.explained_by = op.label;
+    }
+  }
   const explained = [...ops.values()].reduce((n, p) => n + p.explained, 0);
   report.summary.explained = explained;
   if (ops.size) {
@@ -332,7 +340,7 @@ function scriptExplainer(
 
 /**
  * `owner_package` on every file change (the package whose list has the path, or null), and
- * `differs_from_package` with a note when the new content is one the collect step found to
+ * `differs_from_package` (the templates show "differs from package <name>") when the new content is one the collect step found to
  * differ from the package's md5sums (a package file changed without an operation, or after it).
  */
 function markOwners(
@@ -376,7 +384,6 @@ function markOwners(
     const name = typeof sha === 'string' ? differs.get(path)?.get(sha) : undefined;
     if (!name) continue;
     c.differs_from_package = name;
-    c.note = c.note ? `${c.note}; differs from package ${name}` : `differs from package ${name}`;
   }
 }
 
