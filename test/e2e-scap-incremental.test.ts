@@ -51,3 +51,103 @@ test('capabilities --rules: the map of the profile and of the sca policy, cached
 });
 
 
+
+/** A small root the file probes read: the account files, what makes it "Debian 12", the dpkg status. */
+function fakeRoot(dir: string): void {
+  fs.mkdirSync(path.join(dir, 'etc', 'ssh'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'usr', 'lib'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'var', 'lib', 'dpkg'), { recursive: true });
+  for (const f of ['passwd', 'group', 'shadow', 'gshadow', 'os-release', 'debian_version']) fs.copyFileSync(`/etc/${f}`, path.join(dir, 'etc', f));
+  fs.chmodSync(path.join(dir, 'etc', 'shadow'), 0o640);
+  fs.chmodSync(path.join(dir, 'etc', 'group'), 0o644);
+  fs.copyFileSync('/etc/os-release', path.join(dir, 'usr', 'lib', 'os-release'));
+  fs.copyFileSync('/var/lib/dpkg/status', path.join(dir, 'var', 'lib', 'dpkg', 'status'));
+}
+
+interface Item {
+  key: string;
+  attributes: Record<string, unknown>;
+}
+
+test('incremental: only the rules whose files changed are re-evaluated, with the file change that caused the flip; a dpkg change re-evaluates all', { skip: (!oscap || !fs.existsSync(DS)) && 'needs oscap and the shared datastream' }, () => {
+  const sb = sandbox({});
+  try {
+    const root = path.join(sb.dir, 'root');
+    fakeRoot(root);
+    sb.writePlugin('scap', `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = standard\ninterval = 1d\nprobe_root = ${root}\n`);
+    sb.writePlugin('file', `[file]\nenable_plugin = true\ninclude =\n  ${root}/etc/**\n`);
+    const items = () => new Map((sb.json('export', '--format', 'json').items as Item[]).map((i) => [i.key, i.attributes]));
+    const report = () => sb.json('print-report', '--format', 'json');
+
+    assert.equal(sb.run('run', '--quiet').code, 0);
+    const first = items();
+    const sum1 = first.get('scap://standard/_summary')!;
+    assert.equal(sum1.total, 44);
+    assert.equal(typeof sum1.dpkg_status, 'string');
+    assert.equal(first.get('scap://standard/file_permissions_etc_shadow')!.result, 'pass');
+    assert.match(String(first.get('scap://standard/file_permissions_etc_shadow')!.inputs), /^[0-9a-f]{32}$/);
+    assert.equal(first.get('scap://standard/partition_for_tmp')!.inputs, undefined, 'a runtime-only rule has no file fingerprint');
+
+    // No change: nothing evaluated, nothing reported.
+    const quiet = sb.run('run', '--quiet');
+    assert.equal(quiet.code, 0, quiet.stderr);
+    const r2 = report();
+    assert.ok(r2.notes.some((n: string) => /^scap: standard: no mapped input changed since the last evaluation/.test(n)), r2.notes.join('\n'));
+    assert.equal(r2.changes.filter((c: { plugin: string }) => c.plugin === 'scap').length, 0);
+    assert.equal(items().get('scap://standard/_summary')!.evaluated_at, sum1.evaluated_at);
+
+    // chmod /etc/shadow: the three shadow rules are re-evaluated, the flip names the file change.
+    fs.chmodSync(path.join(root, 'etc', 'shadow'), 0o644);
+    assert.equal(sb.run('run', '--quiet').code, 0);
+    const r3 = report();
+    const note = r3.notes.find((n: string) => n.startsWith('scap: standard: 3 rules whose inputs changed re-evaluated'));
+    assert.ok(note, r3.notes.join('\n'));
+    for (const r of ['file_groupowner_etc_shadow', 'file_owner_etc_shadow', 'file_permissions_etc_shadow']) assert.ok(note.includes(r), `${r} in ${note}`);
+    assert.equal(r3.compliance.length, 1);
+    const t = r3.compliance[0];
+    assert.deepEqual([t.rule, t.old, t.new], ['file_permissions_etc_shadow', 'pass', 'fail']);
+    assert.deepEqual(t.inputs, ['/etc/shadow']);
+    assert.deepEqual(t.caused_by, [{ key: `file://${root}/etc/shadow`, plugin: 'file', change: 'changed' }]);
+    const third = items();
+    const sum3 = third.get('scap://standard/_summary')!;
+    assert.equal(sum3.evaluated_at, sum1.evaluated_at, 'still the full evaluation of the first run');
+    assert.equal(sum3.partial_rules, 3);
+    assert.equal(sum3.fail, Number(sum1.fail) + 1, 'one more failure, counted with the carried ones');
+    assert.equal(sum3.total, 44, 'the summary counts carried and re-evaluated rules');
+    assert.notEqual(third.get('scap://standard/file_permissions_etc_shadow')!.inputs, first.get('scap://standard/file_permissions_etc_shadow')!.inputs);
+    const text = sb.run('print-report').stdout;
+    assert.match(text, /file_permissions_etc_shadow \(standard\)\n {6}caused by: file:\/\/.*\/etc\/shadow \(changed\)/);
+    // Only a fingerprint changed (the group owner rule still passes): no change in the report.
+    assert.ok(!r3.changes.some((c: { key: string }) => c.key === 'scap://standard/file_owner_etc_shadow'));
+
+    // A package operation (the dpkg status rewritten): everything is evaluated afresh.
+    // dpkg writes status-new and renames it over status; the content may stay the same.
+    const status = path.join(root, 'var', 'lib', 'dpkg', 'status');
+    fs.copyFileSync(status, `${status}-new`);
+    fs.renameSync(`${status}-new`, status);
+    assert.equal(sb.run('run', '--quiet').code, 0);
+    const sum4 = items().get('scap://standard/_summary')!;
+    assert.notEqual(sum4.evaluated_at, sum1.evaluated_at);
+    assert.equal(sum4.partial_at, undefined);
+    assert.equal(sum4.fail, sum3.fail, 'the full evaluation agrees with the partial one');
+  } finally {
+    sb.cleanup();
+  }
+});
+
+test('incremental = false: results carried until interval, as before', { skip: (!oscap || !fs.existsSync(DS)) && 'needs oscap and the shared datastream' }, () => {
+  const sb = sandbox({});
+  try {
+    const root = path.join(sb.dir, 'root');
+    fakeRoot(root);
+    sb.writePlugin('scap', `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = standard\nrules = file_permissions_etc_shadow\ninterval = 1d\nincremental = false\nprobe_root = ${root}\n`);
+    assert.equal(sb.run('run', '--quiet').code, 0);
+    fs.chmodSync(path.join(root, 'etc', 'shadow'), 0o644);
+    assert.equal(sb.run('run', '--quiet').code, 0);
+    const r = sb.json('print-report', '--format', 'json');
+    assert.ok(r.notes.some((n: string) => /^scap: standard: results of the evaluation at .* carried \(interval 86400 s\)$/.test(n)), r.notes.join('\n'));
+    assert.equal(r.compliance, undefined);
+  } finally {
+    sb.cleanup();
+  }
+});

@@ -69,6 +69,12 @@ export interface ComplianceTransition {
   severity: string;
   old: string | null;
   new: string | null;
+  /** For a rule re-evaluated because its inputs changed: the files it reads (rule map). */
+  inputs?: string[];
+  /** The report's changes of those files (file, conffile): what caused the flip, with its diff. */
+  caused_by?: { key: string; plugin: string; change: ChangeKind; diff?: string }[];
+  /** Who was logged in when those files changed (from the changes' logins, else by the files' mtime). */
+  logins?: LoginSession[];
 }
 
 /** Changes left out when a report was loaded for a bounded rendering (mail). */

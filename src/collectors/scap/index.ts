@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, messageOf } from '../../errors.js';
-import type { ComplianceTransition, Report } from '../../core/report-model.js';
+import type { ComplianceTransition, LoginSession, Report } from '../../core/report-model.js';
+import { displayPath } from '../../keys.js';
 import type { CollectContext, Collector, OptionSchema, Options, ReportHookContext } from '../../types.js';
 import { optionValues } from '../common/index.js';
 import { BENCH_SCHEME, BENCH_SUMMARY, collectDockerBench } from './docker-collect.js';
@@ -17,7 +18,8 @@ import { autoDatastream, evaluate, findOscap } from './oscap.js';
 import { summarise } from './summary.js';
 import { datastreamProfiles, mentionsProfile, parseXccdfFile, RESULTS } from './xccdf.js';
 import { SCAP_ITEMS } from './items.js';
-import { loadRuleMap, type MappedRule, type RuleMap, selectedRules, tailoringProfiles } from './rulemap.js';
+import { loadRuleMap, type MappedRule, type RuleMap, selectedRules, sha256File, tailoringProfiles } from './rulemap.js';
+import { Fingerprinter, inputCovers, patternText } from '../common/inputs.js';
 
 const PROFILE_PREFIX = 'xccdf_org.ssgproject.content_profile_';
 const RULE_PREFIX = 'xccdf_org.ssgproject.content_rule_';
@@ -31,6 +33,10 @@ export const SCAP_OPTIONS: OptionSchema = {
   timeout: { type: 'duration', default: 3600, description: 'Seconds an evaluation may run before oscap is killed.' },
   interval: { type: 'duration', default: 7 * 86400, description: 'A full evaluation runs at most this often; between, the last results are carried. 0: every run.' },
   probe_root: { type: 'string', default: '', description: 'Evaluate a copied tree instead of / (sets OSCAP_PROBE_ROOT).' },
+  incremental: {
+    type: 'bool', default: true,
+    description: 'Between full evaluations, re-evaluate the rules whose mapped input files changed (and the rules they require); false: carry everything until interval.',
+  },
   docker_bench: {
     type: 'string', default: 'log', choices: ['log', 'run'],
     description: 'log: record the JSON log docker_bench_log names (if any); run: run the Docker Bench container on this host\'s Docker engine, at most every interval.',
@@ -53,6 +59,7 @@ interface ScapOptions {
   timeoutMs: number;
   intervalMs: number;
   probeRoot: string;
+  incremental: boolean;
   dockerBench: 'log' | 'run';
   dockerBenchLog: string;
   dockerBenchImage: string;
@@ -69,6 +76,7 @@ function scapOptions(o: Options): ScapOptions {
     timeoutMs: v.number('timeout') * 1000,
     intervalMs: v.number('interval') * 1000,
     probeRoot: v.string('probe_root'),
+    incremental: v.bool('incremental'),
     dockerBench: v.string('docker_bench') === 'run' ? 'run' : 'log',
     dockerBenchLog: v.string('docker_bench_log'),
     dockerBenchImage: v.string('docker_bench_image', { nonEmpty: true }),
@@ -88,9 +96,10 @@ function resolveDatastream(o: ScapOptions): string | undefined {
 }
 
 /** What the results depend on: datastream, tailoring, profile and rule selection. */
-function contentHash(datastream: string, o: ScapOptions): string {
+function contentHash(datastreamSha: string, o: ScapOptions): string {
   const h = createHash('sha256');
-  for (const f of [datastream, o.tailoring]) if (f) h.update(fs.readFileSync(f));
+  h.update(datastreamSha);
+  if (o.tailoring) h.update(fs.readFileSync(o.tailoring));
   h.update(JSON.stringify([fullProfileId(o.profile), o.rules, o.skipRules]));
   return h.digest('hex');
 }
@@ -142,7 +151,73 @@ function oscapError(stderr: string): string {
   return line.replace(/\s*\[[^\]]*\.c:\d+\]$/, '');
 }
 
-async function collectScap(ctx: CollectContext, o: ScapOptions): Promise<void> {
+/** The storage directory (from init): where the rule maps are cached. */
+let stateDir: string | undefined;
+
+/** The dpkg status file: a package operation changes it, and then everything is evaluated afresh. */
+const DPKG_STATUS = '/var/lib/dpkg/status';
+
+/** Rules classes whose file inputs are watched between full evaluations (fswide walks are not). */
+const FILE_TRIGGERED = new Set(['files', 'runtime', 'dynamic']);
+
+interface Plan {
+  full: boolean;
+  why: string;
+  /** Rules to evaluate (full ids), with their requires, when not full. */
+  rules: string[];
+  /** Fingerprint of each selected rule's inputs now, by full id (absent: not fingerprinted). */
+  fingerprints: Map<string, string>;
+  dpkg: string;
+  /** Selected rules per class. */
+  classes: Record<string, number>;
+  selected: string[];
+}
+
+/**
+ * What this run evaluates: everything (first run, content, dpkg status or interval changed,
+ * `collect --full`, no usable map) or only the rules whose mapped inputs changed since their
+ * last evaluation, with the rules they require.
+ */
+function plan(ctx: CollectContext, o: ScapOptions, options: Options, datastream: string, hash: string, dsSha: string, prefix: string): Plan {
+  const fp = new Fingerprinter(o.probeRoot);
+  const dpkg = fp.stat(DPKG_STATUS);
+  const prev = ctx.previous(`${prefix}_summary`);
+  const last = typeof prev?.attributes.evaluated_at === 'string' ? Date.parse(prev.attributes.evaluated_at) : Number.NaN;
+  const out: Plan = { full: true, why: '', rules: [], fingerprints: new Map(), dpkg, classes: {}, selected: [] };
+  let pm: ProfileMap | undefined;
+  if (o.incremental) {
+    try {
+      pm = profileMap(options, stateDir, { datastream }, dsSha);
+    } catch (err) {
+      ctx.note(`scap: ${shortProfileId(fullProfileId(o.profile))}: no rule map (${messageOf(err)}): every rule is evaluated`);
+    }
+  }
+  if (pm) {
+    out.selected = pm.selected;
+    for (const r of pm.selected) {
+      const m = pm.map.rules[r]!;
+      out.classes[m.class] = (out.classes[m.class] ?? 0) + 1;
+      if (FILE_TRIGGERED.has(m.class) && (m.literal.length || m.pattern.length || m.implicit.length)) out.fingerprints.set(r, fp.inputs(m));
+    }
+  }
+  if (!prev) out.why = 'first evaluation';
+  else if (prev.attributes.content_sha256 !== hash) out.why = 'content changed (datastream, tailoring, profile or rule selection)';
+  else if (!(Date.now() - last < o.intervalMs)) out.why = `interval (${o.intervalMs / 1000} s) passed since ${prev.attributes.evaluated_at}`;
+  else if (!pm) out.why = ''; // not incremental (or no map): carried until interval, as without one
+  else if (ctx.full) out.why = 'collect --full';
+  else if (prev.attributes.dpkg_status !== dpkg) out.why = typeof prev.attributes.dpkg_status === 'string' ? 'the dpkg status changed (a package operation)' : 'no input fingerprints from the last evaluation';
+  else out.full = false;
+  if (out.full || !pm) return out;
+  const changed: string[] = [];
+  for (const [r, f] of out.fingerprints) {
+    const item = ctx.previous(`${prefix}${shortRuleId(r)}`);
+    if (!item || item.attributes.inputs !== f) changed.push(r);
+  }
+  out.rules = changed.length ? withRequires(pm.map, changed, new Set(pm.selected)) : [];
+  return out;
+}
+
+async function collectScap(ctx: CollectContext, o: ScapOptions, options: Options): Promise<void> {
   if (!o.profile) return;
   const profile = fullProfileId(o.profile);
   const short = shortProfileId(profile);
@@ -160,16 +235,26 @@ async function collectScap(ctx: CollectContext, o: ScapOptions): Promise<void> {
     keep();
     return;
   }
-  const hash = contentHash(datastream, o);
+  const dsSha = sha256File(datastream);
+  const hash = contentHash(dsSha, o);
   const summaryKey = `${prefix}_summary`;
   const prev = ctx.previous(summaryKey);
-  const last = typeof prev?.attributes.evaluated_at === 'string' ? Date.parse(prev.attributes.evaluated_at) : Number.NaN;
-  if (prev && prev.attributes.content_sha256 === hash && Date.now() - last < o.intervalMs) {
+  const p = plan(ctx, o, options, datastream, hash, dsSha, prefix);
+  const classText = Object.entries(p.classes)
+    .map(([c, n]) => `${n} ${c}`)
+    .join(', ');
+  if (!p.full && !p.rules.length) {
     keep();
-    ctx.note(`scap: ${short}: results of the evaluation at ${prev.attributes.evaluated_at} carried (interval ${o.intervalMs / 1000} s)`);
+    ctx.note(`scap: ${short}: no mapped input changed since the last evaluation; results carried (full evaluation at ${prev?.attributes.evaluated_at}, interval ${o.intervalMs / 1000} s; rules: ${classText})`);
     return;
   }
-  if (prev && prev.attributes.content_sha256 !== hash) ctx.debug(`content of ${short} changed: evaluating afresh`);
+  if (p.full && !p.why) {
+    // incremental = false and within the interval: the old behaviour, everything carried.
+    keep();
+    ctx.note(`scap: ${short}: results of the evaluation at ${prev?.attributes.evaluated_at} carried (interval ${o.intervalMs / 1000} s)`);
+    return;
+  }
+  if (p.full) ctx.debug(`${short}: full evaluation: ${p.why}`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'syschangemon-scap-'));
   try {
     const resultsFile = path.join(tmp, 'results.xml');
@@ -179,7 +264,7 @@ async function collectScap(ctx: CollectContext, o: ScapOptions): Promise<void> {
       datastream,
       profile,
       tailoring: o.tailoring || undefined,
-      rules: o.rules,
+      rules: p.full ? o.rules : p.rules,
       skipRules: o.skipRules,
       resultsFile,
       timeoutMs: o.timeoutMs,
@@ -193,17 +278,42 @@ async function collectScap(ctx: CollectContext, o: ScapOptions): Promise<void> {
       throw new Error(`oscap exited ${r.exitCode}: ${oscapError(r.stderr)}; the previous results stay the comparison base`);
     }
     const results = parseXccdfFile(resultsFile);
+    const byResult = new Map<string, string>();
     for (const rule of results.rules) {
       const attributes: Record<string, string> = { result: rule.result, severity: rule.severity, title: rule.title };
       if (rule.ident) attributes.ident = rule.ident;
       if (rule.message) attributes.message = rule.message;
+      // The fingerprint taken before oscap read the files: a change during the evaluation is seen next run.
+      const f = p.fingerprints.get(rule.id);
+      if (f) attributes.inputs = f;
       ctx.add({ key: `${prefix}${shortRuleId(rule.id)}`, attributes });
+      byResult.set(rule.id, rule.result);
     }
-    const s = summarise(results.rules.map((r) => r.result), RESULTS);
+    const completed = new Date().toISOString();
+    if (p.full) {
+      const s = summarise(results.rules.map((x) => x.result), RESULTS);
+      ctx.add({
+        key: summaryKey,
+        attributes: { ...s.counts, total: s.total, score: s.score, evaluated_at: started, completed_at: completed, content_sha256: hash, datastream, profile, dpkg_status: p.dpkg },
+      });
+      return;
+    }
+    // Partial: the other rules keep their last results; the summary counts all of them.
+    const statuses = [...byResult.values()];
+    ctx.carryPrevious((i) => {
+      if (!i.key.startsWith(prefix) || i.key === summaryKey) return false;
+      if (typeof i.attributes.result === 'string') statuses.push(i.attributes.result);
+      return true;
+    });
+    const s = summarise(statuses as (typeof RESULTS)[number][], RESULTS);
     ctx.add({
       key: summaryKey,
-      attributes: { ...s.counts, total: s.total, score: s.score, evaluated_at: started, completed_at: new Date().toISOString(), content_sha256: hash, datastream, profile },
+      attributes: { ...prev!.attributes, ...s.counts, total: s.total, score: s.score, partial_at: started, partial_rules: results.rules.length },
     });
+    const names = p.rules.map(shortRuleId);
+    ctx.note(
+      `scap: ${short}: ${names.length} rule${names.length === 1 ? '' : 's'} whose inputs changed re-evaluated (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}); the others carried from the full evaluation at ${prev!.attributes.evaluated_at} (rules: ${classText}; runtime, dynamic and fswide on interval ${o.intervalMs / 1000} s)`,
+    );
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -269,12 +379,74 @@ export function complianceTransitions(report: Report, known: (key: string) => Re
   );
 }
 
+/** Attributes that change with every evaluation without the results changing. */
+const FINGERPRINT_ONLY = new Set(['inputs', 'partial_at', 'partial_rules', 'dpkg_status']);
+
+/** Drop item changes that are only new input fingerprints or partial-evaluation times. */
+function dropFingerprintChanges(report: Report): void {
+  const before = report.changes.length;
+  report.changes = report.changes.filter((c) => c.plugin !== 'scap' || c.change !== 'changed' || Object.keys(c.attributes).some((a) => !FINGERPRINT_ONLY.has(a)));
+  report.summary.changed -= before - report.changes.length;
+}
+
+const strip = (root: string, p: string) => (root && root !== '/' && p.startsWith(`${root}/`) ? p.slice(root.length) : p);
+
+/**
+ * For each transition of a rule re-evaluated because its inputs changed (a partial
+ * evaluation): the files it reads, the report's changes of them (with their diffs) and who was
+ * logged in when they changed.
+ */
+function linkCauses(ctx: ReportHookContext, o: ScapOptions, transitions: ComplianceTransition[], attrs: Map<string, Record<string, unknown>>): void {
+  const maps = new Map<string, RuleMap>();
+  const fileChanges = ctx.report.changes.filter((c) => c.plugin === 'file' || c.plugin === 'conffile');
+  const root = o.probeRoot ? path.resolve(o.probeRoot) : '';
+  for (const t of transitions) {
+    if (t.profile === BENCH_PROFILE || t.old === null || t.new === null) continue;
+    const summary = attrs.get(`scap://${t.profile}/_summary`);
+    const key = `scap://${t.profile}/${t.rule}`;
+    const item = attrs.get(key);
+    // Only a rule evaluated in a partial run has a known cause: its input files changed.
+    if (!summary || !item || typeof summary.partial_at !== 'string' || typeof summary.datastream !== 'string') continue;
+    const changesOfRule = ctx.report.changes.find((c) => c.key === key);
+    if (!changesOfRule?.attributes.inputs) continue;
+    let map = maps.get(summary.datastream);
+    if (!map) maps.set(summary.datastream, (map = loadRuleMap(summary.datastream, stateDir).map));
+    const rule = map.rules[fullRuleId(t.rule)];
+    if (!rule) continue;
+    t.inputs = [...rule.literal, ...rule.pattern.map(patternText), ...rule.implicit];
+    const causes = fileChanges.filter((c) => {
+      const p = strip(root, displayPath(c.key));
+      return inputCovers(rule, p);
+    });
+    if (causes.length) {
+      t.caused_by = causes.map((c) => ({ key: c.key, plugin: c.plugin, change: c.change, ...(c.diff ? { diff: c.diff } : {}) }));
+      const logins = new Map<string, LoginSession>();
+      for (const c of causes) for (const l of c.logins ?? []) logins.set(JSON.stringify(l), l);
+      if (logins.size) t.logins = [...logins.values()];
+      continue;
+    }
+    // No collector covers the files: who was logged in at their modification times.
+    const times: number[] = [];
+    for (const p of [...rule.literal, ...rule.implicit]) {
+      try {
+        const st = fs.lstatSync(root ? path.join(root, p) : p);
+        if (st.ctimeMs >= Date.parse(ctx.report.old_session.started_at)) times.push(st.ctimeMs);
+      } catch {
+        // gone: nothing to date
+      }
+    }
+    const open = (ctx.report.logins ?? []).filter((l) => times.some((x) => Date.parse(l.login) <= x && (l.logout === null || x <= Date.parse(l.logout))));
+    if (open.length) t.logins = open;
+  }
+}
+
 export const scapCollector: Collector = {
   name: 'scap',
   description: 'OpenSCAP rule results and Docker Bench checks, tracked over time.',
   options: SCAP_OPTIONS,
   items: SCAP_ITEMS,
-  init(options) {
+  init(options, env) {
+    stateDir = env?.stateDir;
     const o = scapOptions(options);
     if (!o.profile && !o.dockerBenchLog && o.dockerBench !== 'run') {
       throw new ConfigError('[scap] set profile (and datastream), docker_bench_log, or docker_bench = run');
@@ -303,13 +475,20 @@ export const scapCollector: Collector = {
   async collect(ctx, options) {
     const o = scapOptions(options);
     await collectDockerBench(ctx, { mode: o.dockerBench, log: o.dockerBenchLog, image: o.dockerBenchImage, timeoutMs: o.timeoutMs, intervalMs: o.intervalMs });
-    await collectScap(ctx, o);
+    await collectScap(ctx, o, options);
   },
-  enrichReport(ctx: ReportHookContext) {
+  enrichReport(ctx: ReportHookContext, options: Options) {
     if (!ctx.report.changes.some((c) => c.plugin === 'scap')) return;
+    dropFingerprintChanges(ctx.report);
     const attrs = new Map<string, Record<string, unknown>>();
     for (const items of [ctx.oldItems('scap'), ctx.newItems('scap')]) for (const i of items) attrs.set(i.key, i.attributes);
     const transitions = complianceTransitions(ctx.report, (key) => attrs.get(key));
-    if (transitions.length) ctx.report.compliance = transitions;
+    if (!transitions.length) return;
+    try {
+      linkCauses(ctx, scapOptions(options ?? {}), transitions, attrs);
+    } catch (err) {
+      (ctx.report.notes ??= []).push(`scap: the causes of the compliance changes could not be linked: ${messageOf(err)}`);
+    }
+    ctx.report.compliance = transitions;
   },
 };

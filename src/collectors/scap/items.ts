@@ -17,6 +17,9 @@ export const SCAP_ITEMS: readonly ItemSpec[] = [
       content_sha256: { type: 'string', description: 'Hash of the datastream, tailoring file and rule selection; a change forces a fresh evaluation' },
       datastream: { type: 'string', summary: true, description: 'The datastream file' },
       profile: { type: 'string', summary: true, description: 'The profile id' },
+      dpkg_status: { type: 'string', optional: true, volatile: true, description: 'Fingerprint (stat) of the dpkg status at the full evaluation; a package operation changes it and forces a full evaluation' },
+      partial_at: { type: 'string', optional: true, volatile: true, description: 'When the last partial evaluation (rules whose inputs changed) started' },
+      partial_rules: { type: 'number', optional: true, volatile: true, description: 'Rules the last partial evaluation re-evaluated' },
     },
   },
   {
@@ -28,6 +31,7 @@ export const SCAP_ITEMS: readonly ItemSpec[] = [
       title: { type: 'string', summary: true, description: 'The rule title' },
       ident: { type: 'string', optional: true, description: 'CCE ids, comma-joined' },
       message: { type: 'string', optional: true, description: "oscap's message for the result" },
+      inputs: { type: 'string', optional: true, volatile: true, description: 'Fingerprint of the files the rule reads (rule map), taken before its last evaluation; a rule is re-evaluated when it differs' },
     },
   },
   {
