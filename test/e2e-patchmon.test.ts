@@ -8,78 +8,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { sandbox, SHARED } from './helpers.js';
-
-const VALID_RESULT_STATUSES = ['pass', 'fail', 'warn', 'skip', 'notapplicable', 'skipped', 'error'];
-const VALID_SEVERITIES = ['low', 'medium', 'high', 'critical', 'unknown'];
-const VALID_PROFILE_TYPES = ['openscap', 'docker-bench', 'oscap-docker', 'all'];
-const API_ID = 'patchmon_host_1';
-const API_KEY = 'k3y-for-this-host';
-
-interface Received {
-  body: any;
-  headers: http.IncomingHttpHeaders;
-}
-
-/** A PatchMon stand-in: validates like the real route; `cue` sets the next answers. */
-function patchmon(handlerOpts?: https.ServerOptions) {
-  const received: Received[] = [];
-  const cue: number[] = [];
-  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      const send = (status: number, body: object) => {
-        res.writeHead(status, { 'Content-Type': 'application/json', ...(status === 429 ? { 'Retry-After': '120' } : {}) });
-        res.end(JSON.stringify(body));
-      };
-      if (req.method !== 'POST' || req.url !== '/api/v1/compliance/scans') return send(404, { error: 'not found' });
-      const id = req.headers['x-api-id'];
-      const key = req.headers['x-api-key'];
-      if (!id || !key) return send(401, { error: 'API credentials required' });
-      if (id !== API_ID || key !== API_KEY) return send(401, { error: 'Invalid API credentials' });
-      const forced = cue.shift();
-      if (forced === 429) return send(429, { error: 'Too many scan submissions, please try again later' });
-      if (forced === 500) return send(500, { error: 'Failed to save scan results' });
-      if (forced === 400) return send(400, { error: "Invalid payload: expected 'scans' array or 'profile_name'" });
-      let body: any;
-      try {
-        body = JSON.parse(data);
-      } catch {
-        return send(400, { error: 'invalid JSON' });
-      }
-      if (!Array.isArray(body.scans)) return send(400, { error: "Invalid payload: expected 'scans' array or 'profile_name'" });
-      for (const s of body.scans) {
-        if (!s.profile_name) return send(400, { error: 'scan without profile_name' });
-        if (!VALID_PROFILE_TYPES.includes(s.profile_type)) return send(400, { error: `bad profile_type ${s.profile_type}` });
-        if (!['completed', 'failed'].includes(s.status)) return send(400, { error: `bad status ${s.status}` });
-        if (Number.isNaN(Date.parse(s.started_at))) return send(400, { error: `bad started_at ${s.started_at}` });
-        for (const k of ['score', 'total_rules', 'passed', 'failed', 'warnings', 'skipped', 'not_applicable']) {
-          if (typeof s[k] !== 'number') return send(400, { error: `${k} is not a number` });
-        }
-        for (const r of s.results) {
-          if (!r.rule_ref || typeof r.title !== 'string') return send(400, { error: 'result without rule_ref/title' });
-          if (!VALID_RESULT_STATUSES.includes(r.status)) return send(400, { error: `bad result status ${r.status}` });
-          if (r.severity !== undefined && !VALID_SEVERITIES.includes(r.severity)) return send(400, { error: `bad severity ${r.severity}` });
-        }
-      }
-      for (const k of ['family', 'name', 'version']) if (typeof body.os_info?.[k] !== 'string') return send(400, { error: `os_info.${k}` });
-      for (const k of ['openscap_available', 'docker_bench_available', 'oscap_docker_available']) {
-        if (typeof body.scanner_info?.[k] !== 'boolean') return send(400, { error: `scanner_info.${k}` });
-      }
-      if (!body.hostname || typeof body.machine_id !== 'string' || !/^syschangemon\//.test(body.agent_version)) return send(400, { error: 'host fields' });
-      received.push({ body, headers: req.headers });
-      send(200, { message: 'Scan results saved successfully', scans_received: body.scans.length, scans: [] });
-    });
-  };
-  const server = handlerOpts ? https.createServer(handlerOpts, handler) : http.createServer(handler);
-  return { server, received, cue };
-}
+import { API_ID, API_KEY, patchmon } from './patchmon-server.js';
 
 const sb = sandbox({});
 const plain = patchmon();

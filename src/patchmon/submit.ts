@@ -70,8 +70,23 @@ export function scheduleDue(expr: string, since: Date, now: Date): boolean {
   return next !== null && next.getTime() <= now.getTime();
 }
 
+export interface QueueOptions {
+  /** Queue the latest results even when PatchMon was sent them (`submit --force`, report_now). */
+  force?: boolean;
+  /** Only these scans (profile names; `docker-bench` names Docker Bench's). */
+  profiles?: string[];
+}
+
+/** Whether a scan is the one a name given by the user or the server means. */
+export function scanNamed(scan: PatchmonScan, name: string): boolean {
+  if (scan.profile_name === name) return true;
+  if (scan.profile_type === 'docker-bench') return ['docker-bench', 'CIS Docker', 'Docker Bench for Security'].includes(name);
+  // An OpenSCAP profile by its short id (cis_level1_server for xccdf_org.ssgproject.content_profile_cis_level1_server).
+  return scan.profile_type === 'openscap' && scan.profile_name.endsWith(`_profile_${name}`);
+}
+
 /** Queue the latest session's scans that PatchMon has not been sent yet (or are due again). */
-export function queueScans(app: App, s: PatchmonSettings, now = new Date()): PatchmonScan[] {
+export function queueScans(app: App, s: PatchmonSettings, now = new Date(), o: QueueOptions = {}): PatchmonScan[] {
   const store = app.db(true);
   const session = store.latestSession();
   if (!session) return [];
@@ -80,6 +95,8 @@ export function queueScans(app: App, s: PatchmonSettings, now = new Date()): Pat
   // New: a scan not sent before, a later OpenSCAP/Docker Bench scan, an SCA policy whose
   // results changed; or the scanner's schedule fired since the scan was last queued.
   const tagged = sessionScans(store, session).filter(({ scanner, scan: sc, checksum }) => {
+    if (o.profiles && !o.profiles.some((name) => scanNamed(sc, name))) return false;
+    if (o.force) return true;
     const q = state.queued[sc.profile_name];
     if (!q) return true;
     if (scanner === 'sca' ? q.checksum !== checksum : q.started_at !== sc.started_at) return true;
