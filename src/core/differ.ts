@@ -2,17 +2,14 @@
  * The differ: compares two complete sessions by item key. The store hands it only the items
  * that differ (Store.itemDiffs: items are stored as validity ranges, so the cost follows the
  * number of changes, not the size of the sessions); the differ turns them into report changes
- * with per-attribute old/new values and unified diffs of kept contents.
+ * with per-attribute old/new values and unified diffs of kept contents (linediff.ts).
  */
-import { createTwoFilesPatch } from 'diff';
 import { usageError } from '../errors.js';
 import { displayPath, splitKey } from '../keys.js';
 import type { ItemDiff, SessionRow, Store } from '../store/store.js';
 import type { AttrValue, Attributes } from '../types.js';
 import type { AttributeChange, ReportChange } from './report-model.js';
-
-/** Largest edit distance (lines) a unified diff is computed for; beyond it the diff is omitted. */
-const MAX_EDIT_LENGTH = 20_000;
+import { lineDiff, tooLargeNote } from './linediff.js';
 
 /** Per-attribute old/new values of the attributes that differ. */
 export function attributeChanges(
@@ -35,16 +32,7 @@ export function attributeChanges(
   return out;
 }
 
-/** A unified diff of two texts, or undefined when it would be too large to compute. */
-function unifiedDiff(label: string, oldText: string, newText: string, oldHeader: string, newHeader: string): string | undefined {
-  const patch = createTwoFilesPatch(label, label, oldText, newText, oldHeader, newHeader, {
-    context: 3,
-    maxEditLength: MAX_EDIT_LENGTH,
-  });
-  if (patch === undefined) return undefined;
-  // Drop the "Index:"/"====" preamble: the key is already shown above the diff.
-  return patch.replace(/^(?:Index: [^\n]*\n)?=+\n/, '');
-}
+const EMPTY = Buffer.alloc(0);
 
 const NO_DIFF_NOTES: Record<string, string> = {
   secret: 'content not stored: private key or secret file',
@@ -132,12 +120,16 @@ function changesOf<D extends ItemDiff>(
     const diffs: string[] = [];
     for (const name of names) {
       if (oldC[name] === newC[name]) continue;
-      const oldText = oldC[name] ? store.blob(oldC[name]!) ?? '' : '';
-      const newText = newC[name] ? store.blob(newC[name]!) ?? '' : '';
+      const oldText = (oldC[name] ? store.blobBytes(oldC[name]!) : undefined) ?? EMPTY;
+      const newText = (newC[name] ? store.blobBytes(newC[name]!) : undefined) ?? EMPTY;
       const full = names.length > 1 || name !== 'content' ? `${label} (${name})` : label;
-      const d = unifiedDiff(full, oldText, newText, oldHeader, newHeader);
-      if (d === undefined) change.note = 'the difference is too large to show as a diff';
-      else diffs.push(d);
+      // Bounded in time and memory (linediff.ts): past the budget, the line counts and sha256.
+      const d = lineDiff(full, oldText, newText, oldHeader, newHeader, { old: oldC[name] ?? 'none', new: newC[name] ?? 'none' });
+      if (d.kind === 'diff') diffs.push(d.patch);
+      else if (d.kind === 'too_large') {
+        const note = tooLargeNote(names.length > 1 || name !== 'content' ? name : undefined, d);
+        change.note = change.note ? `${change.note}; ${note}` : note;
+      }
     }
     if (diffs.length) change.diff = diffs.join('');
     noDiffNote(change, stored);

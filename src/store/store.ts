@@ -339,9 +339,14 @@ export class Store {
   }
 
   blob(hash: string): string | undefined {
+    return this.blobBytes(hash)?.toString('utf8');
+  }
+
+  /** A stored text's UTF-8 bytes (half the memory of the string for ASCII, and no decoding). */
+  blobBytes(hash: string): Buffer | undefined {
     this.blobStmt ??= this.db.prepare('SELECT data FROM blobs WHERE hash = ?');
     const row = this.blobStmt.get(hash) as { data: Buffer } | undefined;
-    return row ? row.data.toString('utf8') : undefined;
+    return row?.data;
   }
 
   /** Store a text once; returns its sha256 (of the UTF-8 bytes). */
