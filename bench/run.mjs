@@ -170,7 +170,7 @@ function scmConfig(dir, roots, storage) {
   return path.join(dir, 'syschangemon.conf');
 }
 
-/** Writes aide.conf: the same attributes as the file collector records, sha256 as the hash. */
+/** Writes aide.conf: the same attributes as the file collector records (with ACLs, xattrs, caps, inode flags), sha256 as the hash. */
 function aideConfig(dir, roots, workers) {
   fs.mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, `aide-${workers}.conf`);
@@ -180,7 +180,8 @@ function aideConfig(dir, roots, workers) {
     'gzip_dbout=no',
     `num_workers=${workers}`,
     'report_url=stdout',
-    'Bench = p+u+g+s+m+c+i+sha256',
+    // The attributes the file collector records, extended ones included (issue 14, part 2).
+    'Bench = p+u+g+s+m+c+i+sha256+acl+xattrs+caps+e2fsattrs',
     ...roots.map((r) => `${r.replace(/[.^$*+?()[\]{}|\\]/g, '\\$&')} Bench`),
   ];
   fs.writeFileSync(conf, `${lines.join('\n')}\n`);
@@ -189,11 +190,15 @@ function aideConfig(dir, roots, workers) {
 
 function repeat(label, fn) {
   const samples = [];
+  const loads = [];
   for (let i = 0; i < RUNS; i++) {
-    log(`${label} ${i + 1}/${RUNS} (load ${load()})`);
+    const l = load();
+    log(`${label} ${i + 1}/${RUNS} (load ${l})`);
+    loads.push(Number(l.split(' ')[0]));
     samples.push(fn(i));
   }
-  return summarize(samples);
+  // The 1-minute load average before each run: the host is shared.
+  return { ...summarize(samples), load: `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` };
 }
 
 const fmt = (x, d = 2) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(d));
@@ -271,6 +276,17 @@ function benchTree(name, slug, roots, mutable, cli) {
     });
     add('1% changed', 'syschangemon `collect`', changed, dbSize(db), `${mutated.files} files, ${fmt(mutated.bytes / MB, 1)} MiB changed per run`);
   }
+  // As the README starts it (the npm bin): `node dist/cli.js`, no node flags, no environment.
+  const bin = (...args) => [process.execPath, cli, '-c', conf, ...args];
+  const binEnv = { ...process.env, SYSCHANGEMON_CONFIG: '' };
+  delete binEnv.MALLOC_ARENA_MAX;
+  const binFirst = repeat('syschangemon collect as `node dist/cli.js` (first, empty database)', () => {
+    fs.rmSync(storage, { recursive: true, force: true });
+    return timed(bin('collect'), { env: binEnv });
+  });
+  add('first scan', 'syschangemon `collect` (empty db), as `node dist/cli.js`', binFirst, dbSize(db));
+  const binNochange = repeat('syschangemon collect as `node dist/cli.js` (nothing changed)', () => timed(bin('collect'), { env: binEnv }));
+  add('nothing changed', 'syschangemon `collect` (assume_nochange), as `node dist/cli.js`', binNochange, dbSize(db));
   const what = mutable ? '1% changed' : 'nothing changed';
   const diff = repeat('syschangemon diff', () => timed(scm('diff'), { env }));
   const text = repeat('syschangemon print-report --format text', () => timed(scm('print-report', '--format', 'text'), { env }));
@@ -319,6 +335,11 @@ function benchTree(name, slug, roots, mutable, cli) {
     target('no-change collect ≤ 0.1× AIDE `--check` (2 workers)', `${fmt(nochange.wall)} s / ${fmt(a2.check.wall)} s = ${fmt(nochange.wall / a2.check.wall, 3)}×`, '≤ 0.10×', nochange.wall <= 0.1 * a2.check.wall);
   }
   target('no-change collect vs `find` lstat walk (approach)', `${fmt(nochange.wall)} s / ${fmt(find.wall)} s = ${fmt(nochange.wall / find.wall, 1)}×`, 'informative', undefined);
+  if (a2) {
+    const aideRss = Math.max(a2.init.rssKiB, a2.check.rssKiB) / 1024;
+    const collectRss = Math.max(first.rssKiB, nochange.rssKiB, binFirst.rssKiB, binNochange.rssKiB) / 1024;
+    target('peak RSS of collect (wrapper and `node dist/cli.js`) ≤ AIDE\'s (issue 22)', `${fmt(collectRss, 0)} MB (wrapper: first ${fmt(first.rssKiB / 1024, 0)}, no-change ${fmt(nochange.rssKiB / 1024, 0)}; bin: first ${fmt(binFirst.rssKiB / 1024, 0)}, no-change ${fmt(binNochange.rssKiB / 1024, 0)}) vs AIDE ${fmt(aideRss, 0)} MB (init ${fmt(a2.init.rssKiB / 1024, 0)}, check ${fmt(a2.check.rssKiB / 1024, 0)})`, '≤ 1×', collectRss <= aideRss);
+  }
   const rssBound = stats.entries > 200000 ? 300 : 150;
   const rssMax = Math.max(first.rssKiB, nochange.rssKiB, changed?.rssKiB ?? 0, diffRender.rssKiB) / 1024;
   target(`peak RSS of any syschangemon step ≤ ${rssBound} MB`, `${fmt(rssMax, 0)} MB (first ${fmt(first.rssKiB / 1024, 0)}, no-change ${fmt(nochange.rssKiB / 1024, 0)}${changed ? `, 1% ${fmt(changed.rssKiB / 1024, 0)}` : ''}, diff/render ${fmt(diffRender.rssKiB / 1024, 0)})`, `≤ ${rssBound} MB`, rssMax <= rssBound);
@@ -332,11 +353,11 @@ function benchTree(name, slug, roots, mutable, cli) {
   out.push('');
   out.push(`Tree: ${roots.map((r) => `\`${r}\``).join(' ')} — ${stats.entries} entries: ${stats.files} regular files, ${stats.dirs} directories, ${stats.links} symlinks, ${stats.other} other; ${fmt(stats.bytes / 2 ** 30)} GiB in regular files. Items per syschangemon session: ${itemCount ?? '?'}. Runs per step: ${RUNS} (median wall; CPU medians; RSS the largest).`);
   out.push('');
-  out.push(row(['step', 'tool', 'wall s (median)', 'min–max', 'user s', 'sys s', 'peak RSS MB', 'db MB after', 'note']));
-  out.push(row(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---']));
+  out.push(row(['step', 'tool', 'wall s (median)', 'min–max', 'user s', 'sys s', 'peak RSS MB', 'db MB after', 'load', 'note']));
+  out.push(row(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']));
   for (const r of results) {
     const dbCell = r.dbAfter ? `${fmt((r.dbAfter.main + r.dbAfter.wal) / MB, 1)}${r.dbAfter.wal ? ` (wal ${fmt(r.dbAfter.wal / MB, 1)})` : ''}` : '';
-    out.push(row([r.step, r.tool, fmt(r.s.wall), `${fmt(r.s.wallMin)}–${fmt(r.s.wallMax)}`, fmt(r.s.user), fmt(r.s.sys), fmt(r.s.rssKiB / 1024, 0), dbCell, r.note]));
+    out.push(row([r.step, r.tool, fmt(r.s.wall), `${fmt(r.s.wallMin)}–${fmt(r.s.wallMax)}`, fmt(r.s.user), fmt(r.s.sys), fmt(r.s.rssKiB / 1024, 0), dbCell, r.s.load ?? '', r.note]));
   }
   out.push('');
   out.push(row(['target', 'measured', 'bound', 'result']));
