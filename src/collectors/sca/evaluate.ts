@@ -3,14 +3,17 @@
  * `condition` folds its rules (Wazuh's truth table); content tests match line by line.
  *
  * Files are read under `root` without following a symlink that leaves it: a link is followed
- * only when it is owned by root (or us) and its target stays under root; the file is then
- * opened O_NOFOLLOW and must be a regular file, at most MAX_FILE bytes. Commands run as the
+ * only when it is owned by root (or us) and its target stays under root. Paths are walked
+ * component by component from directory descriptors (openat with O_NOFOLLOW), never
+ * re-resolved between the check and the read; a file must be a regular file, at most
+ * MAX_FILE bytes. Commands run as the
  * command collector runs them: `/bin/sh -c` in their own process group, fixed environment,
  * timeout, capped output. Each distinct file and command is read or run once per scan.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type CommandResult, runCommand } from '../command/run.js';
+import { AT_FDCWD, errCode, errMessage, native, S, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, sameEntry, STAT_FIELDS } from '../../fsnative.js';
 import type { Check, Condition, ContentTest, NameTest, Policy, Rule } from './policy.js';
 
 export type RuleValue = 'true' | 'false' | 'na';
@@ -107,40 +110,94 @@ export class Evaluator {
     return p;
   }
 
-  /** The path under root, or an error text when a symlink on the way leaves root or is not trusted. */
-  private resolve(target: string): { real?: string; error?: string; missing?: boolean } {
-    const root = path.resolve(this.o.root);
-    let cur = root;
+  /**
+   * Open `target` under root component by component from directory descriptors, never by
+   * path: each directory is opened O_NOFOLLOW relative to the one before, so nothing is
+   * resolved twice and a directory swapped for a symlink between two steps is refused
+   * (ELOOP), not followed. A symlink is followed only when it is owned by root (or us) and
+   * still the same inode after its target was read; `..` never climbs above root, an absolute
+   * link starts again at root. `last`: `file` opens the final component (no symlink followed
+   * at that open either), `dir` opens it as a directory, `stat` only stats it.
+   */
+  private openUnder(target: string, last: 'file' | 'dir' | 'stat'): { fd?: number; st?: Float64Array; error?: string; missing?: boolean } {
+    const rootFd = native.openDirAt(AT_FDCWD, Buffer.from(path.resolve(this.o.root)));
+    if (rootFd < 0) return { error: `${this.o.root}: ${errMessage(rootFd, 'open')}` };
+    // The directories from root down to the current one (index 0 is root).
+    const stack: number[] = [rootFd];
     const parts = target.split('/').filter(Boolean);
     let hops = 0;
-    while (parts.length) {
-      const name = parts.shift()!;
-      if (name === '.') continue;
-      if (name === '..') {
-        if (cur !== root) cur = path.dirname(cur);
-        continue;
+    const closeAll = () => {
+      for (const fd of stack) native.close(fd);
+      stack.length = 0;
+    };
+    const fail = (code: number, what: string) => {
+      closeAll();
+      const c = errCode(code);
+      if (c === 'ENOENT' || c === 'ENOTDIR') return { missing: true };
+      if (c === 'ELOOP') return { error: `${target}: ${what} changed into a symbolic link while it was read, not followed` };
+      return { error: `${target}: ${errMessage(code, 'open')}` };
+    };
+    try {
+      if (!parts.length) {
+        if (last === 'file') return { error: `${target} is a directory` };
+        const st = new Float64Array(STAT_FIELDS);
+        native.fstat(rootFd, st);
+        if (last === 'dir') return { fd: stack.pop()!, st };
+        return { st };
       }
-      const next = path.join(cur, name);
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(next);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') return { missing: true };
-        return { error: `${target}: ${(err as Error).message}` };
+      while (parts.length) {
+        const name = parts.shift()!;
+        if (name === '.') continue;
+        if (name === '..') {
+          if (stack.length > 1) native.close(stack.pop()!);
+          continue;
+        }
+        const dirfd = stack[stack.length - 1]!;
+        const nb = Buffer.from(name);
+        const st = new Float64Array(STAT_FIELDS);
+        const r = native.statAt(dirfd, nb, st);
+        if (r < 0) return fail(r, name);
+        if (((st[S.MODE]! & S_IFMT) >>> 0) === S_IFLNK) {
+          if (++hops > 32) return { error: `${target}: too many symbolic links` };
+          const uid = st[S.UID]!;
+          if (uid !== 0 && uid !== this.uid) return { error: `${target}: symbolic link ${name} is owned by uid ${uid}, not followed` };
+          const link = native.readlinkAt(dirfd, nb);
+          if (typeof link === 'number') return fail(link, name);
+          const again = new Float64Array(STAT_FIELDS);
+          if (native.statAt(dirfd, nb, again) < 0 || !sameEntry(st, again)) return { error: `${target}: symbolic link ${name} changed while it was read, not followed` };
+          const text = link.toString();
+          if (text.startsWith('/')) while (stack.length > 1) native.close(stack.pop()!);
+          parts.unshift(...text.split('/').filter(Boolean));
+          continue;
+        }
+        const final = parts.length === 0;
+        if (final && last === 'stat') return { st };
+        if (final && last === 'file') {
+          const fd = native.openFileAt(dirfd, nb, false);
+          if (fd < 0) return fail(fd, name);
+          const fst = new Float64Array(STAT_FIELDS);
+          native.fstat(fd, fst);
+          return { fd, st: fst };
+        }
+        const next = native.openDirAt(dirfd, nb);
+        if (next < 0) return fail(next, name);
+        stack.push(next);
+        if (final) {
+          const fst = new Float64Array(STAT_FIELDS);
+          native.fstat(next, fst);
+          return { fd: stack.pop()!, st: fst };
+        }
       }
-      if (st.isSymbolicLink()) {
-        if (++hops > 32) return { error: `${target}: too many symbolic links` };
-        if (st.uid !== 0 && st.uid !== this.uid) return { error: `${target}: symbolic link ${next} is owned by uid ${st.uid}, not followed` };
-        const link = fs.readlinkSync(next);
-        const linkParts = link.split('/').filter(Boolean);
-        if (link.startsWith('/')) cur = root;
-        parts.unshift(...linkParts);
-        continue;
-      }
-      cur = next;
+      // The target ended in '..' or '.': the directory reached.
+      const cur = stack[stack.length - 1]!;
+      const st = new Float64Array(STAT_FIELDS);
+      native.fstat(cur, st);
+      if (last === 'file') return { error: `${target} is a directory` };
+      if (last === 'dir') return { fd: stack.pop()!, st };
+      return { st };
+    } finally {
+      closeAll();
     }
-    return { real: cur };
   }
 
   private read(target: string): FileRead {
@@ -152,21 +209,14 @@ export class Evaluator {
   }
 
   private readUncached(target: string): FileRead {
-    const res = this.resolve(target);
+    const res = this.openUnder(target, 'file');
     if (res.missing) return { missing: true };
     if (res.error) return { error: res.error };
-    let fd: number;
+    const fd = res.fd!;
     try {
-      fd = fs.openSync(res.real!, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { missing: true };
-      return { error: `${target}: ${(err as Error).message}` };
-    }
-    try {
-      const st = fs.fstatSync(fd);
-      if (st.isDirectory()) return { isDir: true, error: `${target} is a directory` };
-      if (!st.isFile()) return { error: `${target} is not a regular file` };
+      const type = (res.st![S.MODE]! & S_IFMT) >>> 0;
+      if (type === S_IFDIR) return { isDir: true, error: `${target} is a directory` };
+      if (type !== S_IFREG) return { error: `${target} is not a regular file` };
       const chunks: Buffer[] = [];
       let total = 0;
       const buf = Buffer.allocUnsafe(65536);
@@ -181,50 +231,58 @@ export class Evaluator {
     } catch (err) {
       return { error: `${target}: ${(err as Error).message}` };
     } finally {
-      fs.closeSync(fd);
+      native.close(fd);
     }
   }
 
   private kind(target: string): 'file' | 'dir' | 'other' | 'missing' | string {
-    const res = this.resolve(target);
+    const res = this.openUnder(target, 'stat');
     if (res.missing) return 'missing';
     if (res.error) return res.error;
-    try {
-      const st = fs.lstatSync(res.real!);
-      return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
-    } catch {
-      return 'missing';
-    }
+    const type = (res.st![S.MODE]! & S_IFMT) >>> 0;
+    return type === S_IFREG ? 'file' : type === S_IFDIR ? 'dir' : 'other';
   }
 
-  /** Regular files under a directory (no symlinks followed), as paths relative to root's view. */
+  /**
+   * Regular files under a directory, as paths in root's view: listed from directory
+   * descriptors (each subdirectory opened O_NOFOLLOW from its parent), no symlink followed.
+   */
   private walk(dir: string): { files: string[]; error?: string } {
-    const res = this.resolve(dir);
+    const res = this.openUnder(dir, 'dir');
     if (res.missing) return { files: [], error: 'missing' };
-    if (res.error) return { files: [], error: res.error };
+    if (res.error) {
+      if (/ENOTDIR/.test(res.error)) return { files: [], error: 'missing' };
+      return { files: [], error: res.error };
+    }
     const out: string[] = [];
-    const root = path.resolve(this.o.root);
-    const visit = (real: string, depth: number) => {
+    const base = `/${dir.split('/').filter(Boolean).join('/')}`;
+    const visit = (fd: number, shown: string, depth: number) => {
       if (depth > MAX_DEPTH || out.length >= MAX_WALK) return;
-      let entries: fs.Dirent[];
-      try {
-        entries = fs.readdirSync(real, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-        const p = path.join(real, e.name);
-        if (e.isFile()) out.push(`/${path.relative(root, p)}`);
-        else if (e.isDirectory()) visit(p, depth + 1);
+      const names = native.readDir(fd);
+      if (typeof names === 'number') return;
+      for (const nb of names) {
+        const st = new Float64Array(STAT_FIELDS);
+        if (native.statAt(fd, nb, st) < 0) continue;
+        const type = (st[S.MODE]! & S_IFMT) >>> 0;
+        const p = shown === '/' ? `/${nb.toString()}` : `${shown}/${nb.toString()}`;
+        if (type === S_IFREG) out.push(p);
+        else if (type === S_IFDIR) {
+          const sub = native.openDirAt(fd, nb);
+          if (sub < 0) continue;
+          try {
+            visit(sub, p, depth + 1);
+          } finally {
+            native.close(sub);
+          }
+        }
         if (out.length >= MAX_WALK) return;
       }
     };
     try {
-      if (!fs.lstatSync(res.real!).isDirectory()) return { files: [], error: 'missing' };
-    } catch {
-      return { files: [], error: 'missing' };
+      visit(res.fd!, base, 0);
+    } finally {
+      native.close(res.fd!);
     }
-    visit(res.real!, 0);
     return { files: out };
   }
 

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/**
+ * Benchmark of incremental compliance runs (scap collector) on the shared SSG Debian 12
+ * datastream with OSCAP_PROBE_ROOT pointed at a small copied tree: one full evaluation of the
+ * profile first, then N `syschangemon collect` runs with no change, N runs each after an
+ * sshd_config edit, and N runs of the same CLI with the scap collector off (process start,
+ * config and store: the base the collector's cost is measured against). Medians.
+ *
+ *   npm run build && node bench/scap-incremental.mjs [--runs 5] [--profile anssi_bp28_high]
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const DS = path.join(REPO, '..', 'shared', 'fixtures', 'scap', 'ssg-debian12-ds.xml');
+const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '5' }, profile: { type: 'string', default: 'anssi_bp28_high' } } });
+const runs = Number(opt.runs);
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'scm-bench-scapinc-'));
+const root = path.join(work, 'root');
+for (const d of ['etc/ssh/sshd_config.d', 'usr/lib', 'var/lib/dpkg', 'boot']) fs.mkdirSync(path.join(root, d), { recursive: true });
+for (const f of ['passwd', 'group', 'shadow', 'gshadow', 'os-release', 'debian_version', 'login.defs', 'sysctl.conf']) {
+  try {
+    fs.copyFileSync(`/etc/${f}`, path.join(root, 'etc', f));
+  } catch {
+    // absent on this host
+  }
+}
+fs.copyFileSync('/etc/os-release', path.join(root, 'usr/lib/os-release'));
+fs.copyFileSync('/var/lib/dpkg/status', path.join(root, 'var/lib/dpkg/status'));
+const sshd = path.join(root, 'etc/ssh/sshd_config');
+fs.writeFileSync(sshd, 'PermitRootLogin no\nPermitEmptyPasswords no\nClientAliveInterval 300\n');
+
+const conf = (dir, scap) => {
+  fs.mkdirSync(path.join(dir, 'plugins.d'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'syschangemon.conf'), `[syschangemon]\n[storage]\ndir = ${dir}/state\n`);
+  if (scap) fs.writeFileSync(path.join(dir, 'plugins.d', 'scap.conf'), `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = ${opt.profile}\ninterval = 7d\nprobe_root = ${root}\n`);
+  return dir;
+};
+const withScap = conf(path.join(work, 'on'), true);
+const without = conf(path.join(work, 'off'), false);
+
+function collect(dir) {
+  const t0 = performance.now();
+  const c = spawnSync(process.execPath, [path.join(REPO, 'dist/cli.js'), '-c', dir, '--quiet', 'collect'], { encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (c.status !== 0) throw new Error(c.stderr);
+  return ms;
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms) => `${(ms / 1000).toFixed(3)} s`;
+const sessions = (dir) => {
+  const r = spawnSync(process.execPath, [path.join(REPO, 'dist/cli.js'), '-c', dir, 'list-sessions', '--format', 'json'], { encoding: 'utf8' });
+  return JSON.parse(r.stdout).length;
+};
+
+const load0 = os.loadavg()[0];
+const full = collect(withScap);
+collect(without);
+const base = [];
+const noChange = [];
+const edited = [];
+for (let i = 0; i < runs; i++) {
+  base.push(collect(without));
+  noChange.push(collect(withScap));
+  fs.writeFileSync(sshd, `PermitRootLogin ${i % 2 ? 'no' : 'yes'}\nPermitEmptyPasswords no\nClientAliveInterval 300\n`);
+  edited.push(collect(withScap));
+}
+// What the last edited run re-evaluated.
+const rep = spawnSync(process.execPath, [path.join(REPO, 'dist/cli.js'), '-c', withScap, 'diff'], { encoding: 'utf8' });
+const report = spawnSync(process.execPath, [path.join(REPO, 'dist/cli.js'), '-c', withScap, 'print-report', '--format', 'json'], { encoding: 'utf8' });
+const note = JSON.parse(report.stdout).notes.find((n) => n.includes('re-evaluated')) ?? '(no partial evaluation note)';
+void rep;
+void sessions;
+
+console.log(`scap incremental benchmark, profile ${opt.profile}, ${runs} runs, node ${process.version}, ${os.cpus().length} CPUs, load ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}\n`);
+console.log(`full evaluation (first collect): ${fmt(full)}`);
+console.log('| run | median | range | over the collector-off base |');
+console.log('| --- | --- | --- | --- |');
+const row = (name, xs, ref) => console.log(`| ${name} | ${fmt(median(xs))} | ${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))} | ${ref === undefined ? '' : `${fmt(median(xs) - median(ref))}`} |`);
+row('collect, scap off (base)', base);
+row('collect, scap on, no change', noChange, base);
+row('collect, scap on, after an sshd_config edit', edited, base);
+console.log(`\nadded cost of the edit over a no-change run: ${fmt(median(edited) - median(noChange))}`);
+console.log(`last edited run: ${note}`);
+fs.rmSync(work, { recursive: true, force: true });
