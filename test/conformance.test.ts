@@ -5,7 +5,8 @@
  * the built CLI: file and conffile on a tree with every file type, commands that succeed, fail
  * and are killed, wtmp on the shared fixture, packages on a dpkg root with an installed
  * package, scap on the shared Docker Bench log, mysql_users on a MariaDB the test starts,
- * openvpn_users on a PKI made by openssl, and every other collector on its defaults
+ * openvpn_users on a PKI made by openssl, portscan on a listener of its own on 127.0.0.1, and
+ * every other collector on its defaults
  * (a new collector is covered as soon as it is registered).
  */
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { test } from 'node:test';
 import { COLLECTORS } from '../src/collectors/index.js';
 import { buildDeb, DpkgRoot, haveDpkg } from '../src/collectors/packages/testdata/dpkg-root.js';
 import { conformance } from '../src/core/items.js';
+import { type Listener, listen } from '../src/collectors/ports/testdata/listener.js';
 import { TestPki } from '../src/collectors/openvpn_users/testdata/pki.js';
 import { haveMariadb, TestMariadb } from '../src/collectors/mysql_users/testdata/mariadb.js';
 import { sandbox, SHARED } from './helpers.js';
@@ -23,6 +25,7 @@ import { sandbox, SHARED } from './helpers.js';
 test('every item of every registered collector conforms to its declaration', async () => {
   const sb = sandbox({});
   let mariadb: TestMariadb | undefined;
+  let listener: Listener | undefined;
   try {
     const t = sb.tree;
     fs.mkdirSync(path.join(t, 'etc'));
@@ -68,6 +71,9 @@ test('every item of every registered collector conforms to its declaration', asy
     pki.revoke('bob');
     pki.genCrl();
     conf.openvpn_users = `[openvpn_users]\npki = ${pki.dir}\n`;
+    // A listener of the test's own on 127.0.0.1 (portscan).
+    listener = await listen('tcp', '127.0.0.1', 0, 'scm-conformance');
+    conf.portscan = `[portscan]\ntargets = 127.0.0.1\nports = ${listener.port}\n`;
     // A real MariaDB on a private socket (mysql_users).
     if (haveMariadb()) {
       mariadb = await TestMariadb.start();
@@ -102,6 +108,7 @@ test('every item of every registered collector conforms to its declaration', asy
     if (haveDpkg()) assert.ok(keys.some((k) => k.startsWith('package-verify://')), 'a package-verify item');
   } finally {
     await mariadb?.stop();
+    await listener?.stop();
     sb.cleanup();
   }
 });

@@ -17,6 +17,7 @@ import { sshKeysCollector } from './ssh_keys/index.js';
 import { sudoersCollector } from './sudoers/index.js';
 import { mysqlUsersCollector } from './mysql_users/index.js';
 import { openvpnUsersCollector } from './openvpn_users/index.js';
+import { portscanCollector } from './portscan/index.js';
 // collectors: add new imports above this line
 
 export const COLLECTORS: readonly Collector[] = [
@@ -35,5 +36,6 @@ export const COLLECTORS: readonly Collector[] = [
   sudoersCollector,
   mysqlUsersCollector,
   openvpnUsersCollector,
+  portscanCollector,
   // registry: add new collectors above this line
 ];

@@ -19,7 +19,8 @@ if (proto === 'udp') {
   const s = require('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4');
   s.bind(Number(port), host, () => done(s.address().port));
 } else {
-  const s = require('node:net').createServer();
+  // A scanner's connection reset (nmap -sT) must not kill the listener.
+  const s = require('node:net').createServer((c) => { c.on('error', () => {}); c.destroy(); });
   s.listen(Number(port), host, () => done(s.address().port));
 }
 `;
@@ -37,7 +38,7 @@ export function listen(proto: 'tcp' | 'udp', host: string, port: number, title: 
           child,
           port: p,
           stop: () => new Promise<void>((r) => {
-            if (child.exitCode !== null) return r();
+            if (child.exitCode !== null || child.signalCode !== null) return r();
             child.once('exit', () => r());
             child.kill('SIGTERM');
           }),
