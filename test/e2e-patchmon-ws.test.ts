@@ -4,9 +4,11 @@
  * at the upgrade as PatchMon does. `compliance_trigger` runs the built CLI (`collect`, then
  * `submit --force --profile`) on a real database and the scan reaches the local compliance
  * route, which validates it; `report_now` submits at once; the client pings, drops a silent
- * connection and reconnects after a refused one, a dropped one and a server restart.
+ * connection and reconnects after a refused one, a dropped one and a server restart; over wss
+ * the certificate is verified (refused when self-signed, accepted with the CA given).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -163,4 +165,33 @@ test('reconnects: refused credentials, a dropped connection, a silent server, a 
     await conn.close();
   }
   assert.equal(conn.connected, false);
+});
+
+test('wss: the certificate is verified, against ca_file when given', async () => {
+  const dir = path.join(sb.dir, 'wss');
+  fs.mkdirSync(dir);
+  const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { encoding: 'utf8' });
+  assert.equal(gen.status, 0, gen.stderr);
+  const tls = patchmon({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) });
+  await new Promise<void>((r) => tls.server.listen(0, '127.0.0.1', r));
+  const tlsUrl = `https://127.0.0.1:${(tls.server.address() as AddressInfo).port}`;
+  const handlers = { complianceTrigger: () => {}, reportNow: () => {} };
+  const log = memoryLog();
+  const untrusted = connectAgent({ server: tlsUrl, apiId: API_ID, apiKey: API_KEY, handlers, log, firstBackoffMs: 50, maxBackoffMs: 100 });
+  try {
+    await until(() => log.lines.some((l) => /wss:\/\/127\.0\.0\.1:\d+\/api\/v1\/agents\/ws: self[- ]signed certificate/.test(l)), 'the refused certificate');
+    assert.equal(untrusted.connects, 0);
+    assert.equal(tls.sockets.length, 0);
+  } finally {
+    await untrusted.close();
+  }
+  const trusted = connectAgent({ server: tlsUrl, apiId: API_ID, apiKey: API_KEY, ca: fs.readFileSync(path.join(dir, 'cert.pem')), handlers, log, firstBackoffMs: 50 });
+  try {
+    await until(() => trusted.connected && tls.sockets.length === 1, 'connected over wss with ca_file');
+    assert.equal(tls.upgrades[0]!['x-api-key'], API_KEY);
+  } finally {
+    await trusted.close();
+    tls.wss.close();
+    tls.server.close();
+  }
 });
