@@ -1,6 +1,6 @@
 /**
  * PatchMon on demand: the agent WebSocket (src/patchmon/agent-ws.ts, started by
- * startPatchmonAgent as `watch` starts it) against a local server that checks the credentials
+ * startPatchmonAgent, the function a long-running syschangemon calls) against a local server that checks the credentials
  * at the upgrade as PatchMon does. `compliance_trigger` runs the built CLI (`collect`, then
  * `submit --force --profile`) on a real database and the scan reaches the local compliance
  * route, which validates it; `report_now` submits at once; the client pings, drops a silent
