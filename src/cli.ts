@@ -40,9 +40,18 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+/** `--exit-status`: exit codes 1 to 7 are AIDE's change bits, so failures move out of their way. */
+let exitStatusMode = false;
+
+/** A failure's exit code under --exit-status: usage and configuration 17, the lock 75, anything else 18. */
+function failureCode(code: number): number {
+  if (!exitStatusMode || code === 0 || code === 75) return code;
+  return code === EXIT_USAGE ? 17 : 18;
+}
+
 function fail(message: string, code: number): never {
   process.stderr.write(`syschangemon: ${visibleControls(message)}\n`);
-  process.exit(code);
+  process.exit(failureCode(code));
 }
 
 async function execute(spec: CommandSpec, argv: GlobalArgs & Record<string, unknown>): Promise<number> {
@@ -86,6 +95,8 @@ async function execute(spec: CommandSpec, argv: GlobalArgs & Record<string, unkn
 }
 
 export async function main(argv: string[]): Promise<void> {
+  const end = argv.indexOf('--');
+  exitStatusMode = (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--exit-status' || a === '--exit-status=true');
   const problem = checkArgv(argv, COMMANDS);
   if (problem) fail(problem, EXIT_USAGE);
   let exitCode = 0;

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { startSmtp } from '../src/mail/test-smtp.js';
 import { CLI, sandbox, type Sandbox } from './helpers.js';
+import { localTime } from '../src/core/display.js';
 
 interface Change {
   key: string;
@@ -50,7 +51,7 @@ test('baseline = accepted: a change stays in every report until accepted; accept
     assert.equal(second.summary.changed_this_run, 0);
     const text = sb.run('print-report').stdout;
     assert.match(text, /baseline  the accepted state of each item/);
-    assert.ok(text.includes(`unaccepted since ${since}\n`), text);
+    assert.ok(text.includes(`unaccepted since ${localTime(since)}\n`), text);
 
     // A change that goes back to the accepted state leaves the report by itself: the text of b
     // (conffile) is back; the file's ctime is not, so file://…/b stays.

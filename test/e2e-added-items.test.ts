@@ -27,18 +27,19 @@ test('an added setuid file and a removed file show what they are', () => {
     const user = (n: number) => fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(n))?.split(':')[0] ?? String(n);
     const owner = user(process.getuid!());
     const text = sb.run('print-report').stdout;
-    assert.match(text, new RegExp(`^\\+ file://${sb.tree}/rootshell\\n      type file  mode 4755  user ${owner}  group \\S+  size ${body.length}  sha256 ${sha}\\n`, 'm'));
-    assert.match(text, new RegExp(`^- file://${sb.tree}/old.txt\\n      type file  mode 0644  user ${owner}  group \\S+  size 10  sha256 [0-9a-f]{12}\\n`, 'm'));
-    // The conffile item of the new file says what was kept of it.
-    assert.match(text, new RegExp(`^\\+ conffile://${sb.tree}/rootshell\\n      sha256 ${sha}  size ${body.length}  stored text\\n`, 'm'));
+    // One entry for the file and its conffile item, which adds what was kept of it.
+    assert.match(text, new RegExp(`^\\+ file://${sb.tree}/rootshell  \\[CRITICAL: new setuid file\\]\\n      type file  mode 4755 \\(setuid\\)  user ${owner}  group \\S+  size ${body.length}  sha256 ${sha}  stored text\\n`, 'm'));
+    assert.doesNotMatch(text, /conffile:\/\//);
+    assert.match(text, new RegExp(`^- file://${sb.tree}/old.txt\\n      type file  mode 0644  user ${owner}  group \\S+  size 10  sha256 [0-9a-f]{12}  stored text\\n`, 'm'));
     const html = sb.run('print-report', '--format', 'html').stdout;
-    assert.match(html, /<tr><th>mode<\/th><td class="new">4755<\/td><\/tr>/);
-    assert.match(html, new RegExp(`<tr><th>sha256</th><td class="new">${sha}</td></tr>`));
-    assert.match(html, /<tr><th>size<\/th><td class="old">10<\/td><\/tr>/);
+    assert.match(html, /<tr><th>mode<\/th><td><span class="v new">4755 \(setuid\)<\/span><\/td><\/tr>/);
+    assert.match(html, new RegExp(`<tr><th>sha256</th><td><span class="v new">${sha}</span></td></tr>`));
+    assert.match(html, /<tr><th>size<\/th><td><span class="v old">10<\/span><\/td><\/tr>/);
     const json = sb.json('print-report', '--format', 'json');
     const added = json.changes.find((c: { key: string }) => c.key === `file://${sb.tree}/rootshell`);
     assert.equal(added.attributes.mode.new, '4755');
     assert.ok(!('summary_attributes' in added), 'the JSON report keeps its fields');
+    assert.ok(json.changes.some((c: { key: string }) => c.key === `conffile://${sb.tree}/rootshell`), 'the JSON keeps the conffile item');
   } finally {
     sb.cleanup();
   }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { sandbox, type Sandbox } from './helpers.js';
+import { localTime } from '../src/core/display.js';
 
 const sql = (sb: Sandbox, text: string) => execFileSync('sqlite3', [path.join(sb.storage, 'db.sqlite'), text], { encoding: 'utf8' }).trim();
 
@@ -153,8 +154,9 @@ test('reset starts a new chain and says so; reports show both digests and times;
     assert.equal(`${report.old_session.uuid} ${report.old_session.digest}`, records[1]);
     assert.equal(`${report.new_session.uuid} ${report.new_session.digest}`, records[2]);
     const text = sb.run('print-report').stdout;
-    assert.ok(text.includes(`baseline  ${report.old_session.started_at}  digest ${report.old_session.digest}`), text);
-    assert.ok(text.includes(`new       ${report.new_session.started_at}  digest ${report.new_session.digest}`), text);
+    // Text shows times in the host's zone, to the second.
+    assert.ok(text.includes(`baseline  ${localTime(report.old_session.started_at)}  digest ${report.old_session.digest}`), text);
+    assert.ok(text.includes(`new       ${localTime(report.new_session.started_at)}  digest ${report.new_session.digest}`), text);
     const html = sb.run('print-report', '--format', 'html').stdout;
     assert.ok(html.includes(`<code>${report.new_session.digest}</code>`));
 

@@ -160,13 +160,13 @@ describe('options', () => {
     const expect: Record<string, string[]> = {
       cleanup: [],
       collect: ['--full'],
-      diff: ['--old-session-uuid', '--session-uuid'],
-      'email-report': ['--report-uuid', '--skip-empty-mail', '--html'],
+      diff: ['--old-session-uuid', '--session-uuid', '--exit-status'],
+      'email-report': ['--report-uuid', '--skip-empty-mail', '--html', '--min-severity'],
       export: ['--session-uuid', '--format'],
       'list-sessions': ['--format'],
-      'print-report': ['--report-uuid', '--html', '--format'],
+      'print-report': ['--report-uuid', '--html', '--format', '--min-severity'],
       reset: ['--yes'],
-      run: ['--skip-empty-mail', '--html', '--format', '--full'],
+      run: ['--skip-empty-mail', '--html', '--format', '--full', '--exit-status'],
     };
     for (const [cmd, own] of Object.entries(expect)) assert.deepEqual([...help(cmd)].sort(), [...common, ...own].sort(), cmd);
     const top = sb.run('--help');

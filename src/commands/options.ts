@@ -24,6 +24,25 @@ export const SHARED_OPTIONS = {
 
 export type SharedOption = keyof typeof SHARED_OPTIONS;
 
+/** `--min-severity` of print-report and email-report. */
+export const MIN_SEVERITY_OPTION: OptionDef = {
+  type: 'string',
+  choices: ['critical', 'high', 'medium', 'low', 'info'],
+  describe: 'show only changes of this severity or higher (critical, high, medium, low, info); the rest are counted',
+};
+
+/** `--exit-status` of run and diff. */
+export const EXIT_STATUS_OPTION: OptionDef = {
+  type: 'boolean',
+  describe: "exit with AIDE's bitmask: 1 items added, 2 removed, 4 changed (0: none); failures then exit 17 (usage, configuration) or 18 (anything else)",
+};
+
+/** The exit status `--exit-status` gives a report: 1 added, 2 removed, 4 changed. */
+export function changeBits(summary: { added: number; removed: number; changed: number } | undefined): number {
+  if (!summary) return 0;
+  return (summary.added > 0 ? 1 : 0) | (summary.removed > 0 ? 2 : 0) | (summary.changed > 0 ? 4 : 0);
+}
+
 /** `--help` and `--version`, which yargs declares itself. */
 const BUILTIN: Record<string, OptionDef> = {
   help: { alias: 'h', type: 'boolean', describe: 'show this help message and exit' },

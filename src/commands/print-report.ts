@@ -5,12 +5,14 @@ import type { App } from '../core/app.js';
 import type { ReportRow } from '../store/store.js';
 import type { CommandSpec } from './command.js';
 import { formatOf, out, outStream } from './command.js';
+import { MIN_SEVERITY_OPTION } from './options.js';
+import type { SeverityLevel } from '../core/report-model.js';
 
 /** Print a stored report in the chosen format. */
-export async function printReport(app: App, row: ReportRow, format: string): Promise<void> {
+export async function printReport(app: App, row: ReportRow, format: string, minSeverity?: SeverityLevel): Promise<void> {
   const store = app.db(true);
   if (format === 'json') {
-    for (const chunk of reportJsonChunks(store, row)) await outStream(chunk);
+    for (const chunk of reportJsonChunks(store, row, { minSeverity })) await outStream(chunk);
     return;
   }
   if (format === 'ecs') {
@@ -18,7 +20,7 @@ export async function printReport(app: App, row: ReportRow, format: string): Pro
     return;
   }
   const kind = format === 'html' ? 'html' : 'text';
-  const opts = { templateDir: app.cfg.templateDir, describe: app.describe };
+  const opts = { templateDir: app.cfg.templateDir, describe: app.describe, minSeverity, maxDiffLines: app.maxDiffLines };
   // Streamed piece by piece when the template exports its parts as macros (the bundled ones
   // do); a custom template that does not is rendered whole, holding the report in memory.
   if (await streamReport(store.reportHead(row), storedChanges(store, row), kind, opts, outStream)) return;
@@ -30,9 +32,10 @@ export const printReportCommand: CommandSpec = {
   uses: ['report-uuid', 'html'],
   describe: 'print report from database (default: last report)',
   formats: ['text', 'html', 'json', 'ecs'],
+  options: { 'min-severity': MIN_SEVERITY_OPTION },
   async run(app, args) {
     const row = app.db(true).reportByUuid(args.reportUuid);
     const format = args.format ?? (args.html ? 'html' : 'text');
-    await printReport(app, row, formatOf(printReportCommand, { ...args, format }));
+    await printReport(app, row, formatOf(printReportCommand, { ...args, format }), args.minSeverity);
   },
 };

@@ -1,6 +1,7 @@
 import type { CommandSpec } from './command.js';
 import { out } from './command.js';
 import { printReport } from './print-report.js';
+import { changeBits, EXIT_STATUS_OPTION } from './options.js';
 
 export const runCommand: CommandSpec = {
   name: 'run',
@@ -8,6 +9,7 @@ export const runCommand: CommandSpec = {
   describe: 'run collect, diff, cleanup, print-report, email-report in this order',
   formats: ['text', 'html', 'json'],
   options: {
+    'exit-status': EXIT_STATUS_OPTION,
     full: { type: 'boolean', describe: 'read every file in full (no hash reused from the previous session, whatever assume_nochange and rehash_every say)' },
   },
   async run(app, args) {
@@ -27,6 +29,8 @@ export const runCommand: CommandSpec = {
       const c = await step(app, args, report?.uuid);
       if (typeof c === 'number' && c > code) code = c;
     }
+    // With --exit-status a failed step (mail, syslog) is a failure, 18, as AIDE's I/O error.
+    if (args.exitStatus) return code ? 18 : changeBits(report?.summary);
     return code;
   },
 };

@@ -87,6 +87,7 @@ test('the Python tool\'s syschangemon.conf and plugins.d load unchanged', () => 
     report_keep: 1,
     mail_handler: 'smtp',
     max_changes: 500,
+    max_diff_lines: 40,
     hostname: '',
     signing_key: '',
     baseline: 'previous',

@@ -31,6 +31,8 @@ export interface GlobalArgs {
   oldSessionUuid?: string;
   sessionUuid?: string;
   format?: string;
+  minSeverity?: import('./report-model.js').SeverityLevel;
+  exitStatus?: boolean;
 }
 
 /**
@@ -91,6 +93,11 @@ export class App {
   /** What reports show of an added or removed item, from the collectors' declarations. */
   get describe(): (change: ReportChange) => ShownAttribute[] | undefined {
     return (this.describer ??= describeChanges(this.collectors));
+  }
+
+  /** `[syschangemon] max_diff_lines`: lines of an added or removed text a report shows. */
+  get maxDiffLines(): number {
+    return Number(this.cfg.sections.syschangemon?.max_diff_lines ?? 40);
   }
 
   /** The store, opened once. Read-only commands do not create a database. */

@@ -54,7 +54,7 @@ test('an added or removed item shows its summary attributes in declaration order
   const sha = 'ab'.repeat(32);
   const added = { key: 'demo://s/n', plugin: 'demo', change: 'added' as const, attributes: { size: { old: null, new: 12 }, mode: { old: null, new: '4755' }, sha256: { old: null, new: sha }, mtime: { old: null, new: 't' } } };
   assert.deepEqual(shownAttributes(c, added), [
-    { name: 'mode', value: '4755' },
+    { name: 'mode', value: '4755 (setuid)' },
     { name: 'size', value: '12' },
     { name: 'sha256', value: 'abababababab' },
   ]);

@@ -5,6 +5,7 @@
  */
 import type { AttributeSpec, AttrValue, Collector, Item, ItemSpec } from '../types.js';
 import type { ReportChange } from './report-model.js';
+import { displayValue } from './display.js';
 
 const patterns = new WeakMap<ItemSpec, RegExp>();
 
@@ -77,7 +78,8 @@ const SHA256 = /^[0-9a-f]{64}$/;
 
 /**
  * What a report shows of an added or removed item: its `summary` attributes, in declaration
- * order, with the values it had (a sha256 shortened to 12 characters). Undefined for a change
+ * order, with the values it had (a sha256 shortened to 12 characters, a mode with its special
+ * bits named, `4755 (setuid)`, a time in the host's zone). Undefined for a change
  * of another kind, or when the collector declares nothing to show.
  */
 export function shownAttributes(collector: Pick<Collector, 'items'> | undefined, change: ReportChange): ShownAttribute[] | undefined {
@@ -91,7 +93,7 @@ export function shownAttributes(collector: Pick<Collector, 'items'> | undefined,
     const value = change.change === 'added' ? v?.new : v?.old;
     if (value === undefined || value === null || value === '') continue;
     const text = String(value);
-    out.push({ name, value: SHA256.test(text) ? text.slice(0, 12) : text });
+    out.push({ name, value: SHA256.test(text) ? text.slice(0, 12) : displayValue(name, value) });
   }
   return out.length ? out : undefined;
 }

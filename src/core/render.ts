@@ -11,7 +11,10 @@ import nunjucks from 'nunjucks';
 import { bundledTemplateDir, programVersion } from './paths.js';
 import type { ShownAttribute } from './items.js';
 import { visibleControls } from './visible.js';
-import type { Report, ReportChange } from './report-model.js';
+import type { Report, ReportChange, SeverityLevel } from './report-model.js';
+import { displayValue, localTime } from './display.js';
+import { atLeast, needsAttention, SEVERITY_LEVELS, severityCounts, severityRank } from './severity.js';
+import { keyPath, splitKey } from '../keys.js';
 
 export type RenderFormat = 'text' | 'html';
 
@@ -33,6 +36,9 @@ function env(templateDir: string | undefined, html: boolean): nunjucks.Environme
     e.addFilter('repeat', (s: string, n: number) => String(s).repeat(Math.max(0, Math.floor(Number(n) || 0))));
     e.addFilter('diffclass', diffClass);
     e.addFilter('attrline', attrLine);
+    e.addFilter('showattr', (v: unknown, name: string) => displayValue(String(name ?? ''), v));
+    e.addFilter('levels', levelsText);
+    e.addFilter('localtime', (v: unknown) => (typeof v === 'string' ? localTime(v) : formatValue(v)));
     envs.set(id, e);
   }
   return e;
@@ -41,6 +47,13 @@ function env(templateDir: string | undefined, html: boolean): nunjucks.Environme
 /** An attribute value for display: absent is "-". */
 function formatValue(v: unknown): string {
   return v === null || v === undefined ? '-' : String(v);
+}
+
+/** Counts by level, highest first, the levels that have some: `1 critical, 2 high`. */
+function levelsText(counts: unknown): string {
+  if (!counts || typeof counts !== 'object') return '';
+  const c = counts as Record<string, number>;
+  return [...SEVERITY_LEVELS].reverse().filter((l) => c[l]).map((l) => `${c[l]} ${l}`).join(', ');
 }
 
 /** Shown attributes on one line: `type file  mode 4755  user root`. */
@@ -67,6 +80,73 @@ export interface RenderOptions {
   describe?: (change: ReportChange) => ShownAttribute[] | undefined;
   /** Show at most this many changes; the rest are counted (mail). */
   maxChanges?: number;
+  /** Show only changes of this severity or higher (`--min-severity`); the rest are counted. */
+  minSeverity?: SeverityLevel;
+  /** Lines of an added or removed text shown (`[syschangemon] max_diff_lines`); 0: all. */
+  maxDiffLines?: number;
+}
+
+/** Lines of an added or removed text a report shows when nothing is configured. */
+export const DEFAULT_MAX_DIFF_LINES = 40;
+
+/** A change as the templates get it (never stored). */
+export type ShownChange = ReportChange & {
+  summary_attributes?: ShownAttribute[];
+  /** Lines of an added or removed text left out (max_diff_lines). */
+  text_omitted?: number;
+  /** The conffile item whose diff this file entry shows (a file and its conffile are one entry). */
+  merged_key?: string;
+  /** That conffile change, for what its collector shows of it. */
+  merged_from?: ReportChange;
+  /** Diff lines in all (HTML folds long ones). */
+  diff_lines?: number;
+};
+
+
+/** The key of the file item a conffile item is the content of (and the other way round). */
+function partnerKey(c: ReportChange): string | undefined {
+  const { scheme, rest } = splitKey(c.key);
+  if (c.plugin === 'conffile' && scheme === 'conffile') return `file://${rest}`;
+  if (c.plugin === 'file' && scheme === 'file') return `conffile://${rest}`;
+  return undefined;
+}
+
+/** Whether a file change and its conffile change read as one entry: the same kind, the same explanation. */
+function mergeable(file: Pick<ReportChange, 'change' | 'explained_by'>, conf: Pick<ReportChange, 'change' | 'explained_by'>): boolean {
+  return file.change === conf.change && (file.explained_by ?? '') === (conf.explained_by ?? '');
+}
+
+/**
+ * One entry for a file and its conffile item: the file's attributes, then what the conffile
+ * adds (its diff, its note, attributes the file has not), at the higher of the two levels.
+ */
+function mergeConffile(file: ReportChange, conf: ReportChange): ShownChange {
+  const attributes = { ...file.attributes };
+  for (const [name, v] of Object.entries(conf.attributes)) {
+    const f = attributes[name];
+    if (!f || f.old !== v.old || f.new !== v.new) attributes[name in attributes ? `conffile ${name}` : name] = v;
+  }
+  const out: ShownChange = { ...file, attributes, merged_key: conf.key, merged_from: conf };
+  if (conf.diff) out.diff = file.diff ? `${file.diff}${conf.diff}` : conf.diff;
+  if (conf.note && conf.note !== file.note) out.note = file.note ? `${file.note}; ${conf.note}` : conf.note;
+  if (severityRank(conf.severity) > severityRank(file.severity)) {
+    out.severity = conf.severity;
+    if (conf.severity_reason) out.severity_reason = conf.severity_reason;
+  }
+  if (!out.logins && conf.logins) out.logins = conf.logins;
+  return out;
+}
+
+const DIFF_HEADER = /^(?:---|\+\+\+|@@) /;
+
+/** An added or removed text cut to `max` lines (its diff's header kept), with how many were left out. */
+function cutText(diff: string, max: number): { diff: string; omitted: number } {
+  const lines = diff.endsWith('\n') ? diff.slice(0, -1).split('\n') : diff.split('\n');
+  let head = 0;
+  while (head < lines.length && DIFF_HEADER.test(lines[head]!)) head++;
+  const body = lines.length - head;
+  if (body <= max) return { diff, omitted: 0 };
+  return { diff: `${lines.slice(0, head + max).join('\n')}\n`, omitted: body - max };
 }
 
 /** Changes grouped by plugin, in first-seen order. */
@@ -80,21 +160,91 @@ function groupChanges(changes: readonly ReportChange[]): { plugin: string; chang
   return [...groups].map(([plugin, list]) => ({ plugin, changes: list }));
 }
 
-/** A change as the templates get it: with `summary_attributes` when `describe` gives some. */
-function described<C extends ReportChange>(c: C, describe: RenderOptions['describe']): C {
-  const shown = describe?.(c);
-  return shown ? { ...c, summary_attributes: shown } : c;
+/**
+ * A change as the templates get it: with `summary_attributes` when `describe` gives some, an
+ * added or removed text cut to `maxDiffLines`, and its diff's length.
+ */
+function described(c: ShownChange, opts: Pick<RenderOptions, 'describe' | 'maxDiffLines'>): ShownChange {
+  let shown = opts.describe?.(c);
+  if (c.merged_from) {
+    // What the conffile item adds to its file's description (`stored text`).
+    const more = (opts.describe?.(c.merged_from) ?? []).filter((a) => !shown?.some((s) => s.name === a.name));
+    if (more.length) shown = [...(shown ?? []), ...more];
+  }
+  let out: ShownChange = shown ? { ...c, summary_attributes: shown } : c;
+  const max = opts.maxDiffLines ?? DEFAULT_MAX_DIFF_LINES;
+  if (out.diff && out.change !== 'changed' && max > 0) {
+    const cut = cutText(out.diff, max);
+    if (cut.omitted) out = { ...out, diff: cut.diff, text_omitted: cut.omitted };
+  }
+  if (out.diff) out = { ...out, diff_lines: out.diff.split('\n').length - (out.diff.endsWith('\n') ? 1 : 0) };
+  return out;
+}
+
+/** Critical first, then high; within a level in report order. */
+function byLevel(a: { rank: number; pos: number }, b: { rank: number; pos: number }): number {
+  return b.rank - a.rank || a.pos - b.pos;
+}
+
+/**
+ * The changes of a whole report as shown: those below `minSeverity` left out (counted), each
+ * conffile change merged into its file's, and split into NEEDS ATTENTION (critical and high,
+ * not annotated; highest first), the other unexplained ones and the explained ones.
+ */
+function arrange(changes: readonly ReportChange[], opts: RenderOptions): { attention: ShownChange[]; unexplained: ShownChange[]; explained: ShownChange[]; belowMin: number } {
+  const kept = changes.filter((c) => atLeast(c, opts.minSeverity));
+  // A conffile change is shown with its file's change when it comes first, as it does in key
+  // order (conffile:// sorts before file://): so a stream pairs them in one pass, the same way.
+  const conffiles = new Map<string, ReportChange>();
+  const merged = new Set<string>();
+  const entries: ShownChange[] = [];
+  for (const c of kept) {
+    if (c.plugin === 'conffile') conffiles.set(c.key, c);
+    const partner = c.plugin === 'file' ? conffiles.get(partnerKey(c) ?? '') : undefined;
+    if (partner && mergeable(c, partner)) {
+      merged.add(partner.key);
+      entries.push(mergeConffile(c, partner));
+    } else entries.push(c);
+  }
+  const attention: { rank: number; pos: number; c: ShownChange }[] = [];
+  const unexplained: ShownChange[] = [];
+  const explained: ShownChange[] = [];
+  entries.forEach((c, pos) => {
+    if (c.plugin === 'conffile' && merged.has(c.key)) return;
+    const shown = described(c, opts);
+    if (needsAttention(c)) attention.push({ rank: severityRank(c.severity), pos, c: shown });
+    else if (c.explained_by) explained.push(shown);
+    else unexplained.push(shown);
+  });
+  return { attention: attention.sort(byLevel).map((a) => a.c), unexplained, explained, belowMin: changes.length - kept.length };
+}
+
+/** How many changes of each level the report has, from its summary or else its changes. */
+function levelCounts(report: Pick<Report, 'summary'> & { changes?: readonly ReportChange[] }): Record<SeverityLevel, number> {
+  return report.summary.by_severity ?? severityCounts(report.changes ?? []);
+}
+
+/** What the templates get about levels: the highest, its count, the counts. */
+function severityContext(report: Pick<Report, 'summary'> & { changes?: readonly ReportChange[] }, opts: RenderOptions) {
+  const counts = levelCounts(report);
+  const top = [...SEVERITY_LEVELS].reverse().find((l) => counts[l] > 0);
+  return {
+    severity: top ?? null,
+    severity_count: top ? counts[top] : 0,
+    severity_counts: counts,
+    min_severity: opts.minSeverity ?? null,
+  };
 }
 
 function templateContext(report: Report, opts: RenderOptions = {}): Record<string, unknown> {
   const max = opts.maxChanges ?? Number.POSITIVE_INFINITY;
-  // Changes explained by a package operation are collapsed under their package; the
-  // unexplained ones come first and in full.
-  const changes = opts.describe ? report.changes.map((c) => described(c, opts.describe)) : report.changes;
-  const unexplained = changes.filter((c) => !c.explained_by);
-  const explained = changes.filter((c) => c.explained_by);
-  const shown = unexplained.length > max ? unexplained.slice(0, max) : unexplained;
-  const byPackage = new Map<string, ReportChange[]>();
+  // NEEDS ATTENTION first; then the unexplained changes in full; those explained by a package
+  // operation are collapsed under their package.
+  const { attention, unexplained, explained, belowMin } = arrange(report.changes, opts);
+  const attentionShown = attention.length > max ? attention.slice(0, max) : attention;
+  const room = Math.max(0, max - attentionShown.length);
+  const shown = unexplained.length > room ? unexplained.slice(0, room) : unexplained;
+  const byPackage = new Map<string, ShownChange[]>();
   for (const c of explained) {
     const list = byPackage.get(c.explained_by!) ?? [];
     list.push(c);
@@ -102,7 +252,12 @@ function templateContext(report: Report, opts: RenderOptions = {}): Record<strin
   }
   return {
     report,
-    groups: groupChanges(shown).map((g) => ({ ...g, count: g.changes.length })),
+    attention: attentionShown,
+    attention_group: { count: attention.length, counts: severityCounts(attention) },
+    // Templates written before NEEDS ATTENTION existed list `groups` only: there the
+    // attention changes stay in their collector's group. The bundled ones use other_groups.
+    groups: groupChanges([...attentionShown.filter((c) => !c.explained_by), ...shown]).map((g) => ({ ...g, count: g.changes.length })),
+    other_groups: groupChanges(shown).map((g) => ({ ...g, count: g.changes.length })),
     explained_groups: [
       ...[...byPackage].map(([pkg, changes]) => ({ package: pkg, changes, count: changes.length + (report.omitted?.explained[pkg] ?? 0) })),
       ...Object.entries(report.omitted?.explained ?? {})
@@ -110,10 +265,13 @@ function templateContext(report: Report, opts: RenderOptions = {}): Record<strin
         .map(([pkg, n]) => ({ package: pkg, changes: [], count: n })),
     ],
     shown,
-    omitted: unexplained.length - shown.length + (report.omitted?.unexplained ?? 0),
+    omitted: attention.length - attentionShown.length + unexplained.length - shown.length + (report.omitted?.unexplained ?? 0),
+    below_min: belowMin,
     change_count: report.changes.length + omittedCount(report),
+    ...severityContext(report, opts),
     version: programVersion(),
     command_hint: `syschangemon print-report -r ${report.uuid}`,
+    content_hint: `syschangemon print-report -r ${report.uuid} --format json`,
   };
 }
 
@@ -169,49 +327,105 @@ function groupOf(groups: Map<string, Group>, name: string, field: string): Group
   return g;
 }
 
+/** What the first pass keeps of a conffile change: enough to pair it with its file's. */
+interface ConffileSeen {
+  pos: number;
+  change: ReportChange['change'];
+  explained_by?: string;
+  severity?: SeverityLevel;
+  annotation?: ReportChange['annotation'];
+  /** Where it was counted, to take it back out when its file's entry shows it. */
+  group?: Group;
+  attention?: boolean;
+}
+
 /**
- * Render a stored report piece by piece with the macros its template exports (head, group_head,
- * change, group_tail, explained_head, explained_group_head, explained_change,
- * explained_group_tail, tail; see templates/README.md), handing each piece to `write` and
- * waiting for it, so a report of any size renders in bounded memory. The output is the same
- * as renderReport() of the whole report. Returns false, having written nothing, when the
- * template does not export head, change and tail: the caller renders it whole instead.
+ * Render a stored report piece by piece with the macros its template exports (head,
+ * attention_head, attention_change, attention_tail, group_head, change, group_tail,
+ * explained_head, explained_group_head, explained_change, explained_group_tail, tail; see
+ * templates/README.md), handing each piece to `write` and waiting for it, so a report of any
+ * size renders in bounded memory. The output is the same as renderReport() of the whole
+ * report. Returns false, having written nothing, when the template does not export head,
+ * change and tail: the caller renders it whole instead.
  */
 export async function streamReport(
   head: Omit<Report, 'changes'>,
   source: ChangeSource,
   format: RenderFormat,
-  opts: Pick<RenderOptions, 'templateDir' | 'describe'>,
+  opts: Pick<RenderOptions, 'templateDir' | 'describe' | 'minSeverity' | 'maxDiffLines'>,
   writeRaw: (chunk: string) => Promise<void>,
 ): Promise<boolean> {
   // Whatever the changes hold is shown, never obeyed, by the terminal that prints it.
   const write = (chunk: string): Promise<void> => writeRaw(visibleControls(chunk));
-  // One pass to count: the groups (first-seen order, as groupChanges) with their sizes, and
-  // whether each group's changes are stored together. Groups that are not (changes explained
-  // by different packages interleave) are read back by position.
+  const min = opts.minSeverity;
+  // The conffile changes seen, to show each with its file's change (stored after it) as one entry.
+  const conffiles = new Map<string, ConffileSeen>();
+  // One pass to count: NEEDS ATTENTION (by position, highest level first), the groups
+  // (first-seen order, as groupChanges) with their sizes, and whether each group's changes are
+  // stored together. Groups that are not (changes explained by different packages interleave)
+  // are read back by position.
   const plugins = new Map<string, Group>();
   const packages = new Map<string, Group>();
+  const attention: { rank: number; pos: number }[] = [];
+  /** File change position → its conffile partner's position. */
+  const partners = new Map<number, number>();
+  const mergedConffiles = new Set<number>();
   let total = 0;
+  let belowMin = 0;
   let pluginsTogether = true;
   let packagesTogether = true;
   let lastPlugin: string | undefined;
   let lastPackage: string | undefined;
   for (const { pos, change: c } of source.all()) {
     total++;
-    if (c.explained_by) {
+    if (!atLeast(c, min)) {
+      belowMin++;
+      continue;
+    }
+    let level = { severity: c.severity, annotation: c.annotation };
+    if (c.plugin === 'conffile') conffiles.set(c.key, { pos, change: c.change, explained_by: c.explained_by, severity: c.severity, annotation: c.annotation });
+    if (c.plugin === 'file') {
+      const partner = conffiles.get(partnerKey(c) ?? '');
+      if (partner && mergeable(c, partner)) {
+        partners.set(pos, partner.pos);
+        mergedConffiles.add(partner.pos);
+        if (severityRank(partner.severity) > severityRank(c.severity)) level = { severity: partner.severity, annotation: c.annotation };
+      }
+    }
+    const seen = c.plugin === 'conffile' ? conffiles.get(c.key) : undefined;
+    if (needsAttention(level)) {
+      attention.push({ rank: severityRank(level.severity), pos });
+      if (seen) seen.attention = true;
+    } else if (c.explained_by) {
       if (c.explained_by !== lastPackage && packages.has(c.explained_by)) packagesTogether = false;
       const g = groupOf(packages, c.explained_by, 'package');
       g.count++;
       g.positions.push(pos);
       lastPackage = c.explained_by;
+      if (seen) seen.group = g;
     } else {
       if (c.plugin !== lastPlugin && plugins.has(c.plugin)) pluginsTogether = false;
       const g = groupOf(plugins, c.plugin, 'plugin');
       g.count++;
       g.positions.push(pos);
       lastPlugin = c.plugin;
+      if (seen) seen.group = g;
     }
   }
+  // A conffile change shown with its file's is taken out of where it was counted.
+  for (const seen of conffiles.values()) {
+    if (!mergedConffiles.has(seen.pos)) continue;
+    if (seen.attention) {
+      const i = attention.findIndex((a) => a.pos === seen.pos);
+      if (i >= 0) attention.splice(i, 1);
+    } else if (seen.group) {
+      seen.group.count--;
+      const i = seen.group.positions.indexOf(seen.pos);
+      if (i >= 0) seen.group.positions.splice(i, 1);
+    }
+  }
+  for (const groups of [plugins, packages]) for (const [name, g] of groups) if (g.count === 0) groups.delete(name);
+  attention.sort(byLevel);
   for (const g of plugins.values()) {
     g.value.count = g.count;
     if (pluginsTogether) g.positions = [];
@@ -221,15 +435,23 @@ export async function streamReport(
     if (packagesTogether) g.positions = [];
   }
 
+  const attentionGroup = { count: attention.length, counts: { critical: 0, high: 0, medium: 0, low: 0, info: 0 } as Record<SeverityLevel, number> };
+  for (const a of attention) attentionGroup.counts[SEVERITY_LEVELS[a.rank]!]++;
   const ctx = {
     report: { ...head, changes: [] },
+    attention: [],
+    attention_group: attentionGroup,
     groups: [...plugins.values()].map((g) => g.value),
+    other_groups: [...plugins.values()].map((g) => g.value),
     explained_groups: [...packages.values()].map((g) => g.value),
     shown: [],
     omitted: 0,
+    below_min: belowMin,
     change_count: total,
+    ...severityContext(head, opts),
     version: programVersion(),
     command_hint: `syschangemon print-report -r ${head.uuid}`,
+    content_hint: `syschangemon print-report -r ${head.uuid} --format json`,
   };
   const macros = exportedMacros(opts.templateDir, format, ctx);
   if (!macros) return false;
@@ -254,6 +476,13 @@ export async function streamReport(
       await write(chunk);
     }
   };
+  /** A change as shown: merged with its conffile partner, described. */
+  const shownAt = (pos: number, c: ReportChange): ShownChange => {
+    const p = partners.get(pos);
+    if (p === undefined) return described(c, opts);
+    const [conf] = [...source.at([p])];
+    return described(conf ? mergeConffile(c, conf) : c, opts);
+  };
   const emitGroups = async (
     groups: Map<string, Group>,
     together: boolean,
@@ -267,26 +496,41 @@ export async function streamReport(
     if (!together) {
       for (const g of groups.values()) {
         await emit(call(headName, g.value));
-        for (const c of source.at(g.positions)) await emit(call(changeName, described(c, opts.describe)));
+        let i = 0;
+        for (const c of source.at(g.positions)) await emit(call(changeName, shownAt(g.positions[i++]!, c)));
         await emit(call(tailName, g.value));
       }
       return;
     }
     let current: Group | undefined;
-    for (const { change: c } of source.all()) {
-      if (!c.explained_by !== !explained) continue;
+    for (const { pos, change: c } of source.all()) {
+      if (!c.explained_by !== !explained || !atLeast(c, min) || mergedConffiles.has(pos)) continue;
+      if (needsAttention(c) || attentionSet.has(pos)) continue;
       const name = explained ? c.explained_by! : c.plugin;
       if (current?.name !== name) {
         if (current) await emit(call(tailName, current.value));
         current = groups.get(name)!;
         await emit(call(headName, current.value));
       }
-      await emit(call(changeName, described(c, opts.describe)));
+      await emit(call(changeName, shownAt(pos, c)));
     }
     if (current) await emit(call(tailName, current.value));
   };
+  const attentionSet = new Set(attention.map((a) => a.pos));
 
   await emit(call('head'));
+  if (attention.length) {
+    // A template without the attention macros shows these changes with its change macro.
+    const headMacro = macros.attention_head ? 'attention_head' : 'group_head';
+    const changeMacro = macros.attention_change ? 'attention_change' : 'change';
+    const tailMacro = macros.attention_tail ? 'attention_tail' : 'group_tail';
+    const value = macros.attention_head ? attentionGroup : { plugin: 'needs attention', count: attention.length };
+    await emit(call(headMacro, value));
+    const positions = attention.map((a) => a.pos);
+    let i = 0;
+    for (const c of source.at(positions)) await emit(call(changeMacro, shownAt(positions[i++]!, c)));
+    await emit(call(tailMacro, value));
+  }
   await emitGroups(plugins, pluginsTogether, false, ['group_head', 'change', 'group_tail']);
   await emit(call('explained_head'));
   await emitGroups(packages, packagesTogether, true, ['explained_group_head', 'explained_change', 'explained_group_tail']);

@@ -99,6 +99,8 @@ export interface Report {
     changed_this_run?: number;
     /** The highest severity of the changes; null when there are none (absent in reports stored before severities existed). */
     severity?: SeverityLevel | null;
+    /** How many changes have each level (absent in reports stored before severities existed). */
+    by_severity?: Record<SeverityLevel, number>;
   };
   /** What the changes are against: the previous session (the default) or the accepted baseline. */
   baseline?: 'previous' | 'accepted';

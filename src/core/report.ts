@@ -12,7 +12,8 @@ import { ignoreMatcher } from './ignore.js';
 import type { Logger } from './logger.js';
 import type { ChangeSource } from './render.js';
 import type { OmittedChanges, Report, ReportChange, SessionRef } from './report-model.js';
-import { assignSeverities, severityRules } from './severity.js';
+import { assignSeverities, atLeast, needsAttention, severityRules } from './severity.js';
+import type { SeverityLevel } from './report-model.js';
 
 /** A session as reports name it, with its digest in the chain (null when it has none). */
 export function sessionRef(s: SessionRow, store?: Store): SessionRef {
@@ -91,8 +92,8 @@ function countChanges(report: Report): void {
 }
 
 /**
- * Load a stored report. With `maxChanges`, at most that many unexplained and that many
- * explained changes are kept and the rest only counted (`report.omitted`), so a mail of a
+ * Load a stored report. With `maxChanges`, at most that many changes that need attention, that
+ * many other unexplained and that many explained changes are kept and the rest only counted (`report.omitted`), so a mail of a
  * report with 200k changes costs bounded memory.
  */
 export function loadReport(store: Store, row: ReportRow, opts: { maxChanges?: number } = {}): Report {
@@ -102,8 +103,13 @@ export function loadReport(store: Store, row: ReportRow, opts: { maxChanges?: nu
   const omitted: OmittedChanges = { unexplained: 0, explained: {} };
   let unexplained = 0;
   let explained = 0;
+  let attention = 0;
   for (const { change: c } of store.reportChanges(row)) {
-    if (c.explained_by) {
+    // What needs attention is kept wherever it is stored, so a mail always leads with it.
+    if (needsAttention(c)) {
+      if (attention++ < max) changes.push(c);
+      else omitted.unexplained++;
+    } else if (c.explained_by) {
       if (explained++ < max) changes.push(c);
       else omitted.explained[c.explained_by] = (omitted.explained[c.explained_by] ?? 0) + 1;
     } else if (unexplained++ < max) changes.push(c);
@@ -115,19 +121,25 @@ export function loadReport(store: Store, row: ReportRow, opts: { maxChanges?: nu
 }
 
 /** Stream a stored report as JSON text in the DESIGN.md key order, without holding it whole. */
-export function* reportJsonChunks(store: Store, row: ReportRow): Generator<string> {
+export function* reportJsonChunks(store: Store, row: ReportRow, opts: { minSeverity?: SeverityLevel } = {}): Generator<string> {
   const head = store.reportHead(row);
   const { uuid, created_at, hostname, old_session, new_session, summary, ...rest } = head;
   const start = JSON.stringify({ uuid, created_at, hostname, old_session, new_session, summary }, null, 2);
   yield `${start.slice(0, -2)},\n  "changes": [`;
   let first = true;
+  let below = 0;
   for (const { change } of store.reportChanges(row)) {
+    if (!atLeast(change, opts.minSeverity)) {
+      below++;
+      continue;
+    }
     const pretty = JSON.stringify(change, null, 2).replace(/\n/g, '\n    ');
     yield `${first ? '\n' : ',\n'}    ${pretty}`;
     first = false;
   }
   yield first ? '],\n' : '\n  ],\n';
-  const tail = JSON.stringify(rest, null, 2);
+  // --min-severity: what was left out is said, so the copy is not taken for the whole report.
+  const tail = JSON.stringify(opts.minSeverity ? { ...rest, min_severity: opts.minSeverity, below_min_severity: below } : rest, null, 2);
   yield `${tail.slice(2)}\n`;
 }
 

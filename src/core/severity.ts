@@ -36,6 +36,13 @@ export function isSeverityLevel(v: unknown): v is SeverityLevel {
   return severityRank(v) >= 0;
 }
 
+/** Whether a change is shown at the given minimum (a change stored without a level counts as medium). */
+export function atLeast(c: Pick<ReportChange, 'severity'>, min: SeverityLevel | undefined): boolean {
+  if (!min) return true;
+  const r = severityRank(c.severity);
+  return (r < 0 ? severityRank('medium') : r) >= severityRank(min);
+}
+
 /** Whether a change belongs in NEEDS ATTENTION: critical or high, and not annotated as expected. */
 export function needsAttention(c: Pick<ReportChange, 'severity' | 'annotation'>): boolean {
   return !c.annotation && severityRank(c.severity) >= severityRank('high');
@@ -282,6 +289,7 @@ export function assignSeverities(report: Report, ctx: SeverityContext): void {
     top = Math.max(top, severityRank(v.level));
   }
   report.summary.severity = top >= 0 ? SEVERITY_LEVELS[top]! : null;
+  report.summary.by_severity = severityCounts(report.changes);
 }
 
 /** How many changes of each level, highest first, for the subject and headings. */

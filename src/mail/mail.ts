@@ -3,12 +3,13 @@
  * sends it with nodemailer over SMTP (implicit TLS, STARTTLS, auth, timeouts) or the local
  * sendmail binary. Every setting of the Python tool's `[mail.smtp]` section is honoured.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import { mailError, messageOf } from '../errors.js';
 import { type RenderOptions, renderReport, renderSubject } from '../core/render.js';
 import type { Report, ReportChange } from '../core/report-model.js';
 import { addressList } from '../config/recipients.js';
+import { needsAttention } from '../core/severity.js';
 import type { Options } from '../types.js';
 
 export interface MailSettings {
@@ -22,6 +23,39 @@ export interface MailSettings {
   preferHtml?: boolean;
   /** What to show of an added or removed item (RenderOptions.describe). */
   describe?: RenderOptions['describe'];
+  /** Only changes of this severity or higher (RenderOptions.minSeverity). */
+  minSeverity?: RenderOptions['minSeverity'];
+  /** Lines of an added or removed text shown (RenderOptions.maxDiffLines). */
+  maxDiffLines?: number;
+}
+
+/**
+ * The name this host greets an SMTP server with (EHLO): the configured hostname or the
+ * system's when it is a fully qualified one, else what `hostname --fqdn` says, else the
+ * system's short name.
+ */
+export function ehloName(configured?: string): string {
+  const valid = (h: string | undefined): h is string => !!h && /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?$/.test(h) && h.length <= 253;
+  if (valid(configured) && configured.includes('.')) return configured;
+  const system = os.hostname();
+  if (valid(system) && system.includes('.')) return system;
+  try {
+    const r = spawnSync('hostname', ['--fqdn'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const fqdn = (r.stdout ?? '').trim();
+    if (r.status === 0 && valid(fqdn) && fqdn.includes('.')) return fqdn;
+  } catch {
+    // no hostname(1): the short name below
+  }
+  return valid(configured) ? configured : valid(system) ? system : 'localhost';
+}
+
+/**
+ * The List-Id of a host's reports (RFC 2919), so mail filters can sort by host: an id under
+ * `.localhost`, the namespace for lists that register none, `<web1.example.org.syschangemon.localhost>`.
+ */
+export function listId(host: string): string {
+  const label = host.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[.-]+|[.-]+$/g, '').replace(/\.{2,}/g, '.') || 'host';
+  return `syschangemon reports of ${label} <${label}.syschangemon.localhost>`;
 }
 
 /** Lines of one diff kept in a mail; the rest are counted with the command that shows them. */
@@ -52,18 +86,22 @@ export function cutDiff(diff: string, budget = Number.POSITIVE_INFINITY): { diff
   return { diff: kept.length ? `${kept.join('\n')}\n` : '', omitted: lines.length - kept.length };
 }
 
-/** A copy of the report whose diffs are cut (see cutDiff), so a mail stays bounded. */
-export function boundedForMail(report: Report, maxChanges: number): Report {
-  const explained = report.changes.filter((c) => c.explained_by).length;
+/**
+ * A copy of the report whose diffs are cut (see cutDiff), so a mail stays bounded; the changes
+ * that need attention get the budget first.
+ */
+export function boundedForMail(report: Report, _maxChanges?: number): Report {
   let budget = MAX_MAIL_DIFF_CHARS;
-  const head = report.changes.slice(0, maxChanges + explained).map((c): MailChange => {
-    if (!c.diff) return c;
+  const out: MailChange[] = [...report.changes];
+  const order = out.map((c, i) => ({ i, first: needsAttention(c) ? 0 : 1 })).sort((x, y) => x.first - y.first || x.i - y.i);
+  for (const { i } of order) {
+    const c = out[i]!;
+    if (!c.diff) continue;
     const cut = cutDiff(c.diff, budget);
     budget -= cut.diff.length;
-    if (cut.diff === c.diff) return c;
-    return { ...c, diff: cut.diff || undefined, diff_omitted: cut.omitted };
-  });
-  return { ...report, changes: [...head, ...report.changes.slice(head.length)] };
+    if (cut.diff !== c.diff) out[i] = { ...c, diff: cut.diff || undefined, diff_omitted: cut.omitted };
+  }
+  return { ...report, changes: out };
 }
 
 export interface BuiltMessage {
@@ -80,7 +118,7 @@ export function buildMessage(report: Report, s: MailSettings): BuiltMessage {
   const smtp = s.smtp;
   const host = s.hostname ?? os.hostname();
   const bounded = boundedForMail(report, s.maxChanges);
-  const renderOpts: RenderOptions = { templateDir: s.templateDir, maxChanges: s.maxChanges, describe: s.describe };
+  const renderOpts: RenderOptions = { templateDir: s.templateDir, maxChanges: s.maxChanges, describe: s.describe, minSeverity: s.minSeverity, maxDiffLines: s.maxDiffLines };
   const prefix = typeof smtp.subject_prefix === 'string' ? smtp.subject_prefix : '';
   const subjectTemplate = typeof smtp.subject === 'string' && smtp.subject ? smtp.subject : undefined;
   let subject = renderSubject(report, subjectTemplate, renderOpts);
@@ -107,6 +145,8 @@ async function transport(s: MailSettings) {
   }
   const timeoutMs = Number(smtp.timeout ?? 30) * 1000;
   return nodemailer.createTransport({
+    // EHLO with this host's fully qualified name: servers and spam filters check it.
+    name: ehloName(s.hostname),
     host: String(smtp.host || 'localhost'),
     port: Number(smtp.port || 25),
     secure: smtp.ssl === true,
@@ -206,7 +246,14 @@ export async function sendReport(report: Report, s: MailSettings): Promise<Built
       envelope: { from: msg.from, to: [...msg.to, ...msg.cc, ...msg.bcc] },
       subject: msg.subject,
       ...parts,
-      headers: { 'X-Syschangemon-Report': report.uuid },
+      headers: {
+        'X-Syschangemon-Report': report.uuid,
+        ...(report.summary.severity ? { 'X-Syschangemon-Severity': report.summary.severity } : {}),
+        // A machine wrote this: no vacation replies or out-of-office answers (RFC 3834).
+        'Auto-Submitted': 'auto-generated',
+        'X-Auto-Response-Suppress': 'All',
+        'List-Id': listId(s.hostname ?? os.hostname()),
+      },
     });
     if (s.handler === 'sendmail') {
       // nodemailer's envelope: bare addresses, parsed from "Name <addr>" forms.

@@ -10,6 +10,8 @@ import type { ReportRow } from '../store/store.js';
 import { visibleControls } from '../core/visible.js';
 import { hasRecipients } from '../config/recipients.js';
 import { type MailSettings, sendReport } from './mail.js';
+import type { SeverityLevel } from '../core/report-model.js';
+import { isSeverityLevel, SEVERITY_LEVELS, severityRank } from '../core/severity.js';
 
 function mailSettings(app: App): MailSettings {
   const main = app.cfg.sections.syschangemon ?? {};
@@ -20,7 +22,14 @@ function mailSettings(app: App): MailSettings {
     maxChanges: Number(main.max_changes ?? 500),
     hostname: app.hostname,
     describe: app.describe,
+    maxDiffLines: app.maxDiffLines,
   };
+}
+
+/** The configured `[mail.smtp] min_severity`, unless the command line names one. */
+function minSeverityOf(app: App, args: GlobalArgs): SeverityLevel | undefined {
+  const v = args.minSeverity ?? app.cfg.sections['mail.smtp']?.min_severity;
+  return isSeverityLevel(v) ? v : undefined;
 }
 
 const isEmpty = (r: ReportRow) => r.added + r.removed + r.changed === 0;
@@ -42,9 +51,19 @@ export async function mailOne(app: App, row: ReportRow, args: GlobalArgs): Promi
       return undefined;
     }
   }
+  const minSeverity = minSeverityOf(app, args);
+  if (minSeverity) {
+    // Nothing at or above the level: no mail (a report stored before levels existed is mailed).
+    const counts = store.reportHead(row).summary.by_severity;
+    if (counts && !SEVERITY_LEVELS.some((l) => severityRank(l) >= severityRank(minSeverity) && counts[l] > 0)) {
+      store.setMailState(row.uuid, 'skipped');
+      app.log.info(`report ${row.uuid}: no change of ${minSeverity} severity or higher, mail skipped`);
+      return undefined;
+    }
+  }
   try {
     const settings = mailSettings(app);
-    await sendReport(loadReport(store, row, { maxChanges: settings.maxChanges }), { ...settings, preferHtml: args.html === true });
+    await sendReport(loadReport(store, row, { maxChanges: settings.maxChanges }), { ...settings, minSeverity, preferHtml: args.html === true });
     store.setMailState(row.uuid, 'sent');
     app.log.info(`report ${row.uuid} mailed`);
     return undefined;

@@ -18,6 +18,8 @@ export interface Received {
   user?: string;
   /** Whether the connection was TLS (implicit or after STARTTLS). */
   secure: boolean;
+  /** The name the client greeted with (EHLO/HELO). */
+  helo: string;
 }
 
 export interface TestSmtp {
@@ -56,6 +58,7 @@ export async function startSmtp(extra: Partial<SMTPServerOptions> = {}, port = 0
             mail,
             user: session.user as string | undefined,
             secure: session.secure,
+            helo: String((session as { hostNameAppearsAs?: string }).hostNameAppearsAs ?? ''),
           });
           cb();
         }, cb);

@@ -38,6 +38,8 @@ export function normalise(text: string): string {
     // Session digests cover the uuids and times (item hashes are kept: they are the fixtures').
     .replace(/("digest": "|digest |<code>)[0-9a-f]{64}/g, '$1<digest>')
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+    // Text and HTML show times in the host's zone with its offset.
+    .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d/g, '<time>')
     .replace(/syschangemon \d+\.\d+\.\d+/g, 'syschangemon <version>');
 }
 
