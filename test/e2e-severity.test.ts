@@ -6,6 +6,7 @@
  * All through the built CLI on real files and a real SQLite store.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -58,7 +59,6 @@ test('setgid gained and caps added are critical', () => {
     fs.chmodSync(f, 0o2755);
     const setcap = ['/usr/sbin/setcap', '/sbin/setcap'].find((p) => fs.existsSync(p));
     if (setcap) {
-      const { spawnSync } = require_('node:child_process') as typeof import('node:child_process');
       assert.equal(spawnSync(setcap, ['cap_net_raw=ep', g]).status, 0);
     }
     assert.equal(sb.run('run', '--quiet').code, 0);
@@ -102,6 +102,3 @@ test('[severity] rules: the first match in file order wins; a bad rule names fil
     sb.cleanup();
   }
 });
-
-import { createRequire } from 'node:module';
-const require_ = createRequire(import.meta.url);
