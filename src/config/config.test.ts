@@ -319,7 +319,7 @@ test('unknown sections and keys name file:line, the expected names and a near mi
   const key = tree({ 'syschangemon.conf': MAIN, 'plugins.d/file.conf': '[file]\nenable_plugin = true\n\nIncludes =\n  /etc/*\n' });
   assert.equal(
     configError(() => load(key)),
-    `${key}/plugins.d/file.conf:4: unknown key 'includes' in [file]; expected one of: include, exclude, assume_nochange, assume_change, ignore_attributes, enable_plugin; did you mean 'include'?`,
+    `${key}/plugins.d/file.conf:4: unknown key 'includes' in [file]; expected one of: include, exclude, assume_nochange, assume_change, ignore_attributes, annotations, enable_plugin; did you mean 'include'?`,
   );
   const core = tree({ 'syschangemon.conf': `${MAIN}[mail.smtp]\nrecipients = a@b\n` });
   assert.match(configError(() => load(core)), new RegExp(`^${core}/syschangemon\\.conf:4: unknown key 'recipients' in \\[mail\\.smtp\\]; expected one of: to_addr, cc, .*sendmail_path$`));
@@ -329,7 +329,7 @@ test('unknown sections and keys name file:line, the expected names and a near mi
     const d = tree({ 'syschangemon.conf': MAIN, 'plugins.d/command.conf': `[command]\nenable_plugin = true\n${bad}\n` });
     assert.match(
       configError(() => load(d)),
-      new RegExp(`^${d}/plugins\\.d/command\\.conf:3: unknown key '[^']+' in \\[command\\]; expected one of: command\\.<name>, timeout, ignore_attributes, enable_plugin`),
+      new RegExp(`^${d}/plugins\\.d/command\\.conf:3: unknown key '[^']+' in \\[command\\]; expected one of: command\\.<name>, timeout, ignore_attributes, annotations, enable_plugin`),
       bad,
     );
   }

@@ -11,6 +11,7 @@ import type { Collector, OptionSchema, OptionSpec, Options } from '../types.js';
 import { decodeConfig, parseIni, pyStrip, type IniSection } from './ini.js';
 import { CORE_SECTIONS, MAIN_SECTION } from './sections.js';
 import { ignoreAttributesOption } from '../core/ignore.js';
+import { ANNOTATIONS_OPTION, loadAnnotations } from '../core/annotations.js';
 
 /** A collector's configuration. */
 export interface PluginConfig {
@@ -151,7 +152,7 @@ export function loadConfig(opts: LoadOptions): Config {
   const schemaOf = (name: string): OptionSchema | undefined => {
     if (Object.hasOwn(CORE_SECTIONS, name)) return CORE_SECTIONS[name];
     const c = collectors.get(name);
-    return c ? { ...c.options, ignore_attributes: c.options.ignore_attributes ?? IGNORE_ATTRIBUTES, enable_plugin: ENABLE_PLUGIN } : undefined;
+    return c ? { ...c.options, ignore_attributes: c.options.ignore_attributes ?? IGNORE_ATTRIBUTES, annotations: ANNOTATIONS_OPTION, enable_plugin: ENABLE_PLUGIN } : undefined;
   };
   const sectionNames = [...Object.keys(CORE_SECTIONS), ...collectors.keys()];
   const isPlugin = (name: string) => collectors.has(name) || name === STORAGE_SECTION;
@@ -309,6 +310,15 @@ export function loadConfig(opts: LoadOptions): Config {
     delete options.enable_plugin;
     const from = pluginFile.get(name) ?? (mainSections.has(name) ? file : undefined);
     const where = Object.fromEntries([...keys].map(([k, at]) => [k, { file: at.file, line: at.line }]));
+    // An annotations file is checked now, so a bad entry stops the run before anything is written.
+    if (enabled && typeof options.annotations === 'string' && options.annotations !== '') {
+      try {
+        loadAnnotations(options.annotations);
+      } catch (err) {
+        if (err instanceof ConfigError && !err.located) throw new ConfigError(`[${name}] ${err.message}`, where.annotations);
+        throw err;
+      }
+    }
     plugins.set(name, { name, ...(from ? { file: from } : {}), enabled, options, where });
   }
 

@@ -9,6 +9,7 @@ import type { Collector, ReportHookContext } from '../types.js';
 import { messageOf } from '../errors.js';
 import { diffAccepted, diffSessions } from './differ.js';
 import { ignoreMatcher } from './ignore.js';
+import { annotateReport } from './annotations.js';
 import type { Logger } from './logger.js';
 import type { ChangeSource } from './render.js';
 import type { OmittedChanges, Report, ReportChange, SessionRef } from './report-model.js';
@@ -74,6 +75,7 @@ export function buildReport(
   }
   countChanges(report);
   // After the hooks: explained_by, owner_package and annotations decide levels too.
+  annotateReport(report, new Map([...cfg.plugins].filter(([, pc]) => pc.enabled && typeof pc.options.annotations === 'string' && pc.options.annotations !== '').map(([name, pc]) => [name, String(pc.options.annotations)])));
   assignSeverities(report, {
     collectors,
     rules: severityRules(cfg.sections.severity),
