@@ -19,6 +19,7 @@ import { keygenCommand } from './keygen.js';
 import { listAcceptsCommand } from './list-accepts.js';
 import { verifyCommand } from './verify.js';
 import { gatherCommand } from './gather.js';
+import { watchCommand } from './watch.js';
 // commands: add new imports above this line
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -39,5 +40,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   keygenCommand,
   verifyCommand,
   gatherCommand,
+  watchCommand,
   // registry: add new commands above this line
 ];

@@ -20,6 +20,7 @@ import { datastreamProfiles, mentionsProfile, parseXccdfFile, RESULTS } from './
 import { SCAP_ITEMS } from './items.js';
 import { loadRuleMap, type MappedRule, type RuleMap, selectedRules, sha256File, tailoringProfiles } from './rulemap.js';
 import { Fingerprinter, inputCovers, patternText } from '../common/inputs.js';
+import { readWatchState } from './watch-state.js';
 
 const PROFILE_PREFIX = 'xccdf_org.ssgproject.content_profile_';
 const RULE_PREFIX = 'xccdf_org.ssgproject.content_rule_';
@@ -132,6 +133,12 @@ export function profileMap(options: Options, cacheDir: string | undefined, over:
   return { datastream, profile, map, selected, cached };
 }
 
+/** What an evaluation outside the collector (watch) needs of scap.conf. */
+export function scapEvalSettings(options: Options): { tailoring: string; probeRoot: string; timeoutMs: number } {
+  const o = scapOptions(options);
+  return { tailoring: o.tailoring, probeRoot: o.probeRoot, timeoutMs: o.timeoutMs };
+}
+
 /** The rules to name with --rule for these: each with the rules it requires (oscap does not add them, OpenSCAP #1814). */
 export function withRequires(map: RuleMap, rules: Iterable<string>, selected: ReadonlySet<string>): string[] {
   const out = new Set<string>();
@@ -171,6 +178,8 @@ interface Plan {
   /** Selected rules per class. */
   classes: Record<string, number>;
   selected: string[];
+  /** Rules syschangemon watch evaluated with the inputs they have now: their items. */
+  fromWatch: Map<string, Record<string, string>>;
 }
 
 /**
@@ -183,7 +192,7 @@ function plan(ctx: CollectContext, o: ScapOptions, options: Options, datastream:
   const dpkg = fp.stat(DPKG_STATUS);
   const prev = ctx.previous(`${prefix}_summary`);
   const last = typeof prev?.attributes.evaluated_at === 'string' ? Date.parse(prev.attributes.evaluated_at) : Number.NaN;
-  const out: Plan = { full: true, why: '', rules: [], fingerprints: new Map(), dpkg, classes: {}, selected: [] };
+  const out: Plan = { full: true, why: '', rules: [], fingerprints: new Map(), dpkg, classes: {}, selected: [], fromWatch: new Map() };
   let pm: ProfileMap | undefined;
   if (o.incremental) {
     try {
@@ -209,11 +218,18 @@ function plan(ctx: CollectContext, o: ScapOptions, options: Options, datastream:
   else out.full = false;
   if (out.full || !pm) return out;
   const changed: string[] = [];
+  const watch = stateDir ? readWatchState(path.join(stateDir, `scap-watch-${shortProfileId(pm.profile)}.json`)) : undefined;
+  const watchUsable = watch && watch.datastream_sha256 === dsSha && watch.profile === pm.profile;
   for (const [r, f] of out.fingerprints) {
     const item = ctx.previous(`${prefix}${shortRuleId(r)}`);
-    if (!item || item.attributes.inputs !== f) changed.push(r);
+    if (item && item.attributes.inputs === f) continue;
+    // syschangemon watch already evaluated these very inputs: its result is taken, not evaluated again.
+    const w = watchUsable ? watch.rules[r] : undefined;
+    if (item && w && w.inputs === f) out.fromWatch.set(r, { ...item.attributes, result: w.result, inputs: f } as Record<string, string>);
+    else changed.push(r);
   }
   out.rules = changed.length ? withRequires(pm.map, changed, new Set(pm.selected)) : [];
+  for (const r of out.rules) out.fromWatch.delete(r);
   return out;
 }
 
@@ -243,7 +259,22 @@ async function collectScap(ctx: CollectContext, o: ScapOptions, options: Options
   const classText = Object.entries(p.classes)
     .map(([c, n]) => `${n} ${c}`)
     .join(', ');
+  if (!p.full && p.fromWatch.size) {
+    for (const [id, attributes] of p.fromWatch) ctx.add({ key: `${prefix}${shortRuleId(id)}`, attributes });
+    ctx.note(`scap: ${short}: ${p.fromWatch.size} rule result${p.fromWatch.size === 1 ? '' : 's'} taken from syschangemon watch (${[...p.fromWatch.keys()].map(shortRuleId).slice(0, 8).join(', ')}), not evaluated again`);
+  }
   if (!p.full && !p.rules.length) {
+    if (p.fromWatch.size) {
+      const statuses = [...p.fromWatch.values()].map((a) => a.result!);
+      ctx.carryPrevious((i) => {
+        if (!i.key.startsWith(prefix) || i.key === summaryKey) return false;
+        if (typeof i.attributes.result === 'string') statuses.push(i.attributes.result);
+        return true;
+      });
+      const s = summarise(statuses as (typeof RESULTS)[number][], RESULTS);
+      ctx.add({ key: summaryKey, attributes: { ...prev!.attributes, ...s.counts, total: s.total, score: s.score } });
+      return;
+    }
     keep();
     ctx.note(`scap: ${short}: no mapped input changed since the last evaluation; results carried (full evaluation at ${prev?.attributes.evaluated_at}, interval ${o.intervalMs / 1000} s; rules: ${classText})`);
     return;
@@ -299,7 +330,7 @@ async function collectScap(ctx: CollectContext, o: ScapOptions, options: Options
       return;
     }
     // Partial: the other rules keep their last results; the summary counts all of them.
-    const statuses = [...byResult.values()];
+    const statuses = [...byResult.values(), ...[...p.fromWatch.values()].map((a) => a.result!)];
     ctx.carryPrevious((i) => {
       if (!i.key.startsWith(prefix) || i.key === summaryKey) return false;
       if (typeof i.attributes.result === 'string') statuses.push(i.attributes.result);
