@@ -46,6 +46,7 @@ describe('annotations end to end (ports)', () => {
     assert.equal(text.match(/expected: /g)?.length, 1);
     const html = sb.run('print-report', '--format', 'html').stdout;
     assert.match(html, /expected: the &lt;b&gt;metrics&lt;\/b&gt; exporter \(service scm-exporter\)/);
+    assert.equal(html.match(/expected: /g)?.length, 1);
   });
 
   test('a bad annotations file is a config error naming file and line', () => {
