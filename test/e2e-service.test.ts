@@ -40,7 +40,7 @@ test('under cron: run --skip-empty-mail --quiet prints nothing on success; syslo
     const first = sb.run('run', '--skip-empty-mail', '--quiet');
     assert.deepEqual([first.code, first.stdout, first.stderr], [0, '', '']);
     const [baseline, chainStart] = await l.waitFor(2);
-    assert.match(baseline!, /^<174>1 \S+ \S+ syschangemon - - .*session [0-9a-f-]{36}: baseline, \d+ items, 0 errors$/);
+    assert.match(baseline!, /^<174>1 \S+ \S+ syschangemon - summary .*session [0-9a-f-]{36}: baseline, \d+ items, 0 errors$/);
     // The session's digest; the first of a chain at notice (local5 = 21: 21*8+5).
     assert.match(chainStart!, /^<173>1 .* session [0-9a-f-]{36} started \S+ digest [0-9a-f]{64} starts a new chain \(new database\), unsigned$/);
 
@@ -57,7 +57,10 @@ test('under cron: run --skip-empty-mail --quiet prints nothing on success; syslo
     assert.ok(summary.endsWith(`session ${sessions[0]!.uuid}: 2 added, 0 removed, 2 changed, 0 errors; report ${report!.uuid}`), summary);
     const changes = await l.waitFor(2 + 1 + 4 + 1);
     assert.ok(changes.some((m) => m.startsWith('<174>1 ') && m.includes(`session ${sessions[0]!.uuid} started `) && / digest [0-9a-f]{64} prev [0-9a-f]{64}, unsigned$/.test(m)), changes.join('\n'));
-    const keys = changes.filter((m) => m.startsWith('<174>1 ') && m.includes(`; report ${report!.uuid}`)).map((m) => m.replace(/^.* - - (\[[^\]]*\] )?/, ''));
+    // Change lines: MSGID change, their structured data, then the text; the syslog severity follows the change's.
+    const changeLine = /^<17[0-7]>1 \S+ \S+ syschangemon - change (?:\[(?:[^\]\\]|\\.)*\])+ (.*)$/;
+    const keys = changes.map((m) => changeLine.exec(m)?.[1]).filter((t): t is string => t !== undefined && t.includes(`; report ${report!.uuid}`));
+    assert.equal(keys.length, 4, changes.join('\n'));
     assert.ok(keys.some((k) => k.startsWith(`added file://${sb.tree}/b.conf`)), keys.join('\n'));
     assert.ok(keys.some((k) => k.startsWith(`changed file://${sb.tree}/a.conf (`)), keys.join('\n'));
   } finally {
