@@ -102,3 +102,31 @@ test('[severity] rules: the first match in file order wins; a bad rule names fil
     sb.cleanup();
   }
 });
+
+test('a file dropped into /etc/sudoers.d or /etc/cron.d is high (names sudo and cron skip)', () => {
+  // sudo skips names with a dot in sudoers.d, cron skips them in cron.d: these files are inert.
+  const stamp = `scm-test.${process.pid}`;
+  const sudoers = `/etc/sudoers.d/${stamp}`;
+  const cron = `/etc/cron.d/${stamp}`;
+  const dirs = ['/etc/sudoers.d', '/etc/cron.d'].filter((d) => fs.existsSync(d));
+  const sb = sandbox({});
+  try {
+    sb.writePlugin('file', `[file]\nenable_plugin = true\ninclude =\n${dirs.map((d) => `  ${d}/scm-test.*`).join('\n')}\n  ${sb.tree}/**\n`);
+    assert.equal(sb.run('run', '--quiet').code, 0);
+    if (dirs.includes('/etc/sudoers.d')) fs.writeFileSync(sudoers, '# test file, skipped by sudo\n', { mode: 0o440 });
+    if (dirs.includes('/etc/cron.d')) fs.writeFileSync(cron, '# test file, skipped by cron\n');
+    fs.writeFileSync(path.join(sb.tree, 'plain'), 'x\n');
+    assert.equal(sb.run('run', '--quiet').code, 0);
+    const byKey = new Map<string, Change>(sb.json('print-report', '--format', 'json').changes.map((c: Change) => [c.key, c]));
+    if (dirs.includes('/etc/sudoers.d')) assert.deepEqual([byKey.get(`file://${sudoers}`)?.severity, byKey.get(`file://${sudoers}`)?.severity_reason], ['high', 'sudo configuration added']);
+    if (dirs.includes('/etc/cron.d')) assert.deepEqual([byKey.get(`file://${cron}`)?.severity, byKey.get(`file://${cron}`)?.severity_reason], ['high', 'cron added']);
+    assert.equal(byKey.get(`file://${sb.tree}/plain`)?.severity, 'medium');
+    const text = sb.run('print-report').stdout;
+    const attention = text.indexOf('NEEDS ATTENTION');
+    assert.ok(attention >= 0 && text.indexOf(stamp) > attention && text.indexOf(stamp) < text.indexOf('\nFILE ('), text);
+  } finally {
+    fs.rmSync(sudoers, { force: true });
+    fs.rmSync(cron, { force: true });
+    sb.cleanup();
+  }
+});
