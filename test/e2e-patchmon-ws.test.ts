@@ -17,7 +17,7 @@ import { COLLECTORS } from '../src/collectors/index.js';
 import { App } from '../src/core/app.js';
 import { agentWsUrl, connectAgent, parseAgentMessage, type AgentLog } from '../src/patchmon/agent-ws.js';
 import { startPatchmonAgent } from '../src/patchmon/on-demand.js';
-import { CLI, sandbox } from './helpers.js';
+import { CLI, SHARED, sandbox } from './helpers.js';
 import { API_ID, API_KEY, patchmon } from './patchmon-server.js';
 
 const POLICY = `policy:
@@ -193,5 +193,54 @@ test('wss: the certificate is verified, against ca_file when given', async () =>
     await trusted.close();
     tls.wss.close();
     tls.server.close();
+  }
+});
+
+const DS = path.join(SHARED, 'fixtures', 'scap', 'ssg-debian12-ds.xml');
+const haveOscap = spawnSync('sh', ['-c', 'command -v oscap'], { encoding: 'utf8' }).stdout.trim() !== '';
+
+test('watch keeps the agent WebSocket: report_now sends the scap scan; SIGTERM closes it', { skip: (!haveOscap || !fs.existsSync(DS)) && 'needs oscap and the shared datastream' }, async () => {
+  const { spawn } = await import('node:child_process');
+  const box = sandbox({});
+  const srv = patchmon();
+  await new Promise<void>((r) => srv.server.listen(0, '127.0.0.1', r));
+  let watch: import('node:child_process').ChildProcess | undefined;
+  try {
+    const root = path.join(box.dir, 'root');
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'usr', 'lib'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'var', 'lib', 'dpkg'), { recursive: true });
+    for (const f of ['passwd', 'group', 'shadow', 'gshadow', 'os-release', 'debian_version']) fs.copyFileSync(`/etc/${f}`, path.join(root, 'etc', f));
+    fs.chmodSync(path.join(root, 'etc', 'shadow'), 0o640);
+    fs.copyFileSync('/etc/os-release', path.join(root, 'usr', 'lib', 'os-release'));
+    fs.copyFileSync('/var/lib/dpkg/status', path.join(root, 'var', 'lib', 'dpkg', 'status'));
+    box.writePlugin('scap', `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = standard\nrules = file_permissions_etc_shadow\ninterval = 1d\nprobe_root = ${root}\n`);
+    const key = path.join(box.dir, 'patchmon.key');
+    fs.writeFileSync(key, `${API_KEY}\n`, { mode: 0o600 });
+    const c = path.join(box.etc, 'syschangemon.conf');
+    fs.writeFileSync(c, `[syschangemon]\n[storage]\ndir = ${box.storage}\n[patchmon]\nserver = http://127.0.0.1:${(srv.server.address() as AddressInfo).port}\napi_id = ${API_ID}\napi_key_file = ${key}\n`);
+    const first = await box.runAsync('run', '--quiet');
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(srv.received.length, 1, 'the run sent the new scan');
+    watch = spawn(process.execPath, [CLI, '-c', c, 'watch', '--change-only'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    watch.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    await until(() => srv.sockets.length === 1, `the WebSocket from watch (${stderr})`, 120_000);
+    assert.equal(srv.upgrades[0]!['x-api-id'], API_ID);
+    srv.sockets[0]!.send(JSON.stringify({ type: 'report_now' }));
+    await until(() => srv.received.length === 2, `report_now's submission (${stderr})`, 60_000);
+    assert.equal(srv.received[1]!.body.scans[0].profile_type, 'openscap');
+    assert.match(srv.received[1]!.body.scans[0].profile_name, /standard$/);
+    const closed = new Promise<void>((r) => srv.sockets[0]!.once('close', () => r()));
+    watch.kill('SIGTERM');
+    const code = await new Promise<number | null>((res) => watch!.on('close', (x) => res(x)));
+    assert.equal(code, 0, stderr);
+    watch = undefined;
+    await closed;
+  } finally {
+    watch?.kill('SIGKILL');
+    srv.wss.close();
+    srv.server.close();
+    box.cleanup();
   }
 });

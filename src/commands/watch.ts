@@ -20,6 +20,7 @@ import { parseXccdfFile } from '../collectors/scap/xccdf.js';
 import { type WatchState, readWatchState, writeWatchState } from '../collectors/scap/watch-state.js';
 import { syslogSender } from '../log/syslog.js';
 import { messageOf } from '../errors.js';
+import { startPatchmonAgent } from '../patchmon/on-demand.js';
 import type { CommandSpec } from './command.js';
 
 const RULE_PREFIX = 'xccdf_org.ssgproject.content_rule_';
@@ -155,6 +156,13 @@ export const watchCommand: CommandSpec = {
       }
     }
     say(`watching ${watched} directories for ${rules.length} rules of profile ${profileShort}${changeOnly ? ' (changes only)' : ''}`);
+    // PatchMon on demand ([patchmon] server): the agent WebSocket, for compliance_trigger and report_now.
+    let agent: ReturnType<typeof startPatchmonAgent>;
+    try {
+      agent = startPatchmonAgent(app);
+    } catch (err) {
+      say(`PatchMon: ${messageOf(err)}`);
+    }
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGTERM', stop);
@@ -162,6 +170,7 @@ export const watchCommand: CommandSpec = {
     });
     for (const w of watchers) w.close();
     if (timer) clearTimeout(timer);
+    await agent?.close();
     await running;
     return 0;
   },
