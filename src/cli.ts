@@ -10,7 +10,7 @@
 import { memorySettings } from './memory.js';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS as BUILTIN_COMMANDS } from './commands/index.js';
 import type { CommandSpec } from './commands/command.js';
 import { checkArgv, checkUuidArgs, GLOBAL_OPTIONS, optionsOf } from './commands/options.js';
 import { COLLECTORS } from './collectors/index.js';
@@ -24,6 +24,11 @@ import { syslogRunStep } from './log/run-step.js';
 import { emailPending } from './mail/step.js';
 import { patchmonRunStep } from './patchmon/submit.js';
 import { ecsRunStep } from './output/step.js';
+
+/** The commands, with the --format values the collectors add (export --format sudo-rules). */
+const COMMANDS: readonly CommandSpec[] = BUILTIN_COMMANDS.map((spec) =>
+  spec.collectorFormats ? { ...spec, formats: [...(spec.formats ?? []), ...spec.collectorFormats(COLLECTORS)] } : spec,
+);
 
 const makeApp = createApp({
   collectors: COLLECTORS,

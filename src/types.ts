@@ -179,6 +179,28 @@ export interface Collector {
    * highest of this and the built-in rules counts (src/core/severity.ts).
    */
   severity?(change: import('./core/report-model.js').ReportChange): { level: import('./core/report-model.js').SeverityLevel; reason: string } | undefined;
+  /**
+   * The collector's own part of the report. `section` returns what the report JSON keeps
+   * under `sections.<name>` (undefined: nothing); it runs after the report hooks. With
+   * `partial`, the bundled text and HTML templates include `<name>/report.txt.njk` and
+   * `<name>/report.html.njk` from the collector's folder, in registry order, with the data
+   * as `section` (see templates/README.md). A new collector adds report data this way
+   * without editing the core or the shared templates.
+   */
+  readonly report?: {
+    readonly partial?: boolean;
+    section?(ctx: ReportHookContext, options: Options): unknown;
+  };
+  /** Export formats of its own: `export --format <name>` prints what `write` yields. */
+  readonly exports?: Readonly<Record<string, ExportFormat>>;
+}
+
+/** A collector's export format (`syschangemon export --format <name>`). */
+export interface ExportFormat {
+  /** One line for `--help` and the man page. */
+  readonly description: string;
+  /** The export of one session: the collector's items in it, in key order. Yields text. */
+  write(items: Iterable<StoredItem>, session: { uuid: string; started_at: string; hostname: string }): Iterable<string>;
 }
 
 /** What a collector's report hook gets. */

@@ -3,6 +3,7 @@
  */
 import type { App, GlobalArgs } from '../core/app.js';
 import type { SharedOption } from './options.js';
+import type { Collector } from '../types.js';
 
 export interface OptionDef {
   type: 'string' | 'boolean' | 'number';
@@ -26,6 +27,8 @@ export interface CommandSpec {
   uses?: readonly SharedOption[];
   /** Allowed values of --format for this command (first is the default). */
   formats?: readonly string[];
+  /** Further --format values that collectors bring (export: Collector.exports), added by the CLI. */
+  collectorFormats?: (collectors: readonly Collector[]) => readonly string[];
   /** Runs the command; returns the exit code (0 when undefined). */
   run(app: App, args: GlobalArgs & Record<string, unknown>): Promise<number | void> | number | void;
 }

@@ -18,10 +18,18 @@ export const exportCommand: CommandSpec = {
   uses: ['session-uuid'],
   describe: 'export system state stored in session as CSV or JSON, or its compliance results as a PatchMon payload (default: most recent session)',
   formats: ['csv', 'json', 'patchmon'],
+  collectorFormats: (collectors) => collectors.flatMap((c) => Object.keys(c.exports ?? {})),
   async run(app, args) {
     const store = app.db(true);
     const session = args.sessionUuid ? store.sessionByUuid(args.sessionUuid) : store.latestSession();
     if (!session) throw notFound("no complete session yet: run 'syschangemon collect' first");
+    // A format of a collector's own: what it writes of its items in the session.
+    for (const c of app.collectors) {
+      const format = typeof args.format === 'string' ? c.exports?.[args.format] : undefined;
+      if (!format) continue;
+      for (const chunk of format.write(store.sessionItems(session, c.name), { uuid: session.uuid, started_at: session.started_at, hostname: session.hostname })) await outStream(chunk);
+      return;
+    }
     if (args.format === 'patchmon') {
       // The payload the PatchMon agent POSTs to /api/v1/compliance/scans: every scan
       // (each evaluated OpenSCAP profile, Docker Bench, each SCA policy) with the host's OS

@@ -20,7 +20,7 @@ export async function printReport(app: App, row: ReportRow, format: string, minS
     return;
   }
   const kind = format === 'html' ? 'html' : 'text';
-  const opts = { templateDir: app.cfg.templateDir, describe: app.describe, minSeverity, maxDiffLines: app.maxDiffLines };
+  const opts = { templateDir: app.cfg.templateDir, describe: app.describe, minSeverity, maxDiffLines: app.maxDiffLines, partials: app.partials };
   // Streamed piece by piece when the template exports its parts as macros (the bundled ones
   // do); a custom template that does not is rendered whole, holding the report in memory.
   if (await streamReport(store.reportHead(row), storedChanges(store, row), kind, opts, outStream)) return;

@@ -100,6 +100,11 @@ export class App {
     return Number(this.cfg.sections.syschangemon?.max_diff_lines ?? 40);
   }
 
+  /** Collectors with a report partial of their own, in registry order (RenderOptions.partials). */
+  get partials(): string[] {
+    return this.collectors.filter((c) => c.report?.partial).map((c) => c.name);
+  }
+
   /** The store, opened once. Read-only commands do not create a database. */
   db(readonly = false): Store {
     if (!this.store) this.store = Store.open(this.cfg.dbPath, { readonly });

@@ -7,6 +7,7 @@
  * print-report, streamed part by part with the macros its template exports (streamReport).
  */
 import { packageRows } from './package-rows.js';
+import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import { bundledTemplateDir, programVersion } from './paths.js';
 import type { ShownAttribute } from './items.js';
@@ -20,11 +21,16 @@ export type RenderFormat = 'text' | 'html';
 
 const envs = new Map<string, nunjucks.Environment>();
 
+/** The collectors' folders (src/collectors, or dist/collectors where the build copies their templates). */
+const COLLECTORS_DIR = fileURLToPath(new URL('../collectors/', import.meta.url));
+
 function env(templateDir: string | undefined, html: boolean): nunjucks.Environment {
   const id = `${templateDir ?? ''}\0${html}`;
   let e = envs.get(id);
   if (!e) {
-    const dirs = [templateDir, bundledTemplateDir()].filter((d): d is string => !!d);
+    // Collectors' partials (`<name>/report.txt.njk`) are found below the collectors' folders;
+    // a template_dir can override them as `<name>/report.txt.njk` too.
+    const dirs = [templateDir, bundledTemplateDir(), COLLECTORS_DIR].filter((d): d is string => !!d);
     e = new nunjucks.Environment(new nunjucks.FileSystemLoader(dirs, { noCache: true }), {
       autoescape: html,
       throwOnUndefined: false,
@@ -84,6 +90,11 @@ export interface RenderOptions {
   minSeverity?: SeverityLevel;
   /** Lines of an added or removed text shown (`[syschangemon] max_diff_lines`); 0: all. */
   maxDiffLines?: number;
+  /**
+   * Collectors whose report partials the templates include, in order (App.partials); each
+   * gets `name` and its data `section` (report.sections[name]).
+   */
+  partials?: readonly string[];
 }
 
 /** Lines of an added or removed text a report shows when nothing is configured. */
@@ -270,6 +281,7 @@ function templateContext(report: Report, opts: RenderOptions = {}): Record<strin
     change_count: report.changes.length + omittedCount(report),
     ...severityContext(report, opts),
     version: programVersion(),
+    partials: opts.partials ?? [],
     command_hint: `syschangemon print-report -r ${report.uuid}`,
     content_hint: `syschangemon print-report -r ${report.uuid} --format json`,
   };
@@ -352,7 +364,7 @@ export async function streamReport(
   head: Omit<Report, 'changes'>,
   source: ChangeSource,
   format: RenderFormat,
-  opts: Pick<RenderOptions, 'templateDir' | 'describe' | 'minSeverity' | 'maxDiffLines'>,
+  opts: Pick<RenderOptions, 'templateDir' | 'describe' | 'minSeverity' | 'maxDiffLines' | 'partials'>,
   writeRaw: (chunk: string) => Promise<void>,
 ): Promise<boolean> {
   // Whatever the changes hold is shown, never obeyed, by the terminal that prints it.
@@ -450,6 +462,7 @@ export async function streamReport(
     change_count: total,
     ...severityContext(head, opts),
     version: programVersion(),
+    partials: opts.partials ?? [],
     command_hint: `syschangemon print-report -r ${head.uuid}`,
     content_hint: `syschangemon print-report -r ${head.uuid} --format json`,
   };

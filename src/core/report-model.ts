@@ -113,6 +113,8 @@ export interface Report {
   notes?: string[];
   /** Compliance rules whose result changed (scap collector). */
   compliance?: ComplianceTransition[];
+  /** Collectors' own report data, under the collector's name (Collector.report.section). */
+  sections?: Record<string, unknown>;
   /** SCA policy scans of the new session: counts, score and the results checksum (sca collector). */
   sca?: {
     policy_id: string;

@@ -73,6 +73,17 @@ export function buildReport(
       (report.notes ??= []).push(`${c.name}: report hook failed: ${messageOf(err)}`);
     }
   }
+  for (const c of collectors) {
+    const pc = cfg.plugins.get(c.name);
+    if (!c.report?.section || !pc?.enabled) continue;
+    try {
+      const data = c.report.section(ctx, pc.options);
+      if (data !== undefined) (report.sections ??= {})[c.name] = data;
+    } catch (err) {
+      log.warn(`${c.name}: report section failed: ${messageOf(err)}`);
+      (report.notes ??= []).push(`${c.name}: report section failed: ${messageOf(err)}`);
+    }
+  }
   countChanges(report);
   // After the hooks: explained_by, owner_package and annotations decide levels too.
   annotateReport(report, new Map([...cfg.plugins].filter(([, pc]) => pc.enabled && typeof pc.options.annotations === 'string' && pc.options.annotations !== '').map(([name, pc]) => [name, String(pc.options.annotations)])));

@@ -27,6 +27,8 @@ export interface MailSettings {
   minSeverity?: RenderOptions['minSeverity'];
   /** Lines of an added or removed text shown (RenderOptions.maxDiffLines). */
   maxDiffLines?: number;
+  /** Collectors' report partials (RenderOptions.partials). */
+  partials?: RenderOptions['partials'];
 }
 
 /**
@@ -118,7 +120,7 @@ export function buildMessage(report: Report, s: MailSettings): BuiltMessage {
   const smtp = s.smtp;
   const host = s.hostname ?? os.hostname();
   const bounded = boundedForMail(report, s.maxChanges);
-  const renderOpts: RenderOptions = { templateDir: s.templateDir, maxChanges: s.maxChanges, describe: s.describe, minSeverity: s.minSeverity, maxDiffLines: s.maxDiffLines };
+  const renderOpts: RenderOptions = { templateDir: s.templateDir, maxChanges: s.maxChanges, describe: s.describe, minSeverity: s.minSeverity, maxDiffLines: s.maxDiffLines, partials: s.partials };
   const prefix = typeof smtp.subject_prefix === 'string' ? smtp.subject_prefix : '';
   const subjectTemplate = typeof smtp.subject === 'string' && smtp.subject ? smtp.subject : undefined;
   let subject = renderSubject(report, subjectTemplate, renderOpts);

@@ -23,6 +23,7 @@ function mailSettings(app: App): MailSettings {
     hostname: app.hostname,
     describe: app.describe,
     maxDiffLines: app.maxDiffLines,
+    partials: app.partials,
   };
 }
 

@@ -15,6 +15,7 @@ import { readNoFollow } from '../ssh_keys/index.js';
 import { type CrlInfo, type IndexEntry, parseCrlText, parseIndex, serialKey } from './parse.js';
 import { OPENVPN_USERS_ITEMS } from './items.js';
 import { openvpnUsersSeverity } from './severity.js';
+import { openvpnUsersSection } from './section.js';
 
 export const OPENVPN_USERS_OPTIONS: OptionSchema = {
   pki: { type: 'string', default: '/etc/openvpn/easy-rsa/pki', description: 'The easy-rsa PKI directory (index.txt, issued/, certs_by_serial/, crl.pem).', check: absolutePath },
@@ -167,6 +168,7 @@ export const openvpnUsersCollector: Collector = {
   options: OPENVPN_USERS_OPTIONS,
   items: OPENVPN_USERS_ITEMS,
   severity: openvpnUsersSeverity,
+  report: { partial: true, section: openvpnUsersSection(OPENVPN_USERS_OPTIONS) },
   async collect(ctx, options) {
     collectOpenvpnUsers(ctx, openvpnUsersOptions(options));
   },

@@ -279,6 +279,7 @@ export const scaCollector: Collector = {
   description: 'Security Configuration Assessment policies (Wazuh format) evaluated natively; check results tracked over time.',
   options: SCA_OPTIONS,
   items: SCA_ITEMS,
+  report: { partial: true },
   init(options) {
     const o = scaOptions(options);
     if (!o.policies.length) throw new ConfigError('[sca] policies: name at least one policy file');

@@ -12,6 +12,7 @@ import { absolutePath, optionValues, readFailure } from '../common/index.js';
 import { expand, parseSudoers, ruleText } from './parse.js';
 import { SUDOERS_ITEMS } from './items.js';
 import { sudoersSeverity } from './severity.js';
+import { sudoRulesExport } from './export.js';
 
 export const SUDOERS_OPTIONS: OptionSchema = {
   sudoers_path: { type: 'string', default: '/etc/sudoers', description: 'The main sudoers file; the files it includes are read too.', check: absolutePath },
@@ -107,6 +108,7 @@ export const sudoersCollector: Collector = {
   options: SUDOERS_OPTIONS,
   items: SUDOERS_ITEMS,
   severity: sudoersSeverity,
+  exports: { 'sudo-rules': sudoRulesExport },
   async collect(ctx, options: Options) {
     collectSudoers(ctx, { sudoersPath: optionValues(SUDOERS_OPTIONS, options).string('sudoers_path') });
   },
