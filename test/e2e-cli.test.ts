@@ -164,7 +164,7 @@ describe('options', () => {
       'email-report': ['--report-uuid', '--skip-empty-mail', '--html', '--min-severity'],
       export: ['--session-uuid', '--format'],
       'list-sessions': ['--format'],
-      'print-report': ['--report-uuid', '--html', '--format', '--min-severity'],
+      'print-report': ['--report-uuid', '--html', '--format', '--min-severity', '--output'],
       reset: ['--yes'],
       run: ['--skip-empty-mail', '--html', '--format', '--full', '--exit-status'],
     };
