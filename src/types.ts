@@ -75,6 +75,11 @@ export interface CollectContext {
   readonly sessionId: number;
   /** `collect --full`: read everything in full, reuse nothing from the previous session. */
   readonly full: boolean;
+  /**
+   * `collect --rescan` (and `--full`): compliance collectors evaluate now, whatever their
+   * interval (PatchMon's compliance_trigger asks for this).
+   */
+  readonly rescan?: boolean;
   /** The complete sessions kept, newest first (id and start time). */
   completeSessions(): ReadonlyArray<{ id: number; startedAt: string }>;
 }

@@ -159,14 +159,14 @@ describe('options', () => {
     const common = ['--config', '--debug', '--quiet', '--version', '--help'];
     const expect: Record<string, string[]> = {
       cleanup: [],
-      collect: ['--full'],
+      collect: ['--full', '--rescan'],
       diff: ['--old-session-uuid', '--session-uuid', '--exit-status'],
       'email-report': ['--report-uuid', '--skip-empty-mail', '--html', '--min-severity'],
       export: ['--session-uuid', '--format'],
       'list-sessions': ['--format'],
       'print-report': ['--report-uuid', '--html', '--format', '--min-severity', '--output'],
       reset: ['--yes'],
-      run: ['--skip-empty-mail', '--html', '--format', '--full', '--exit-status'],
+      run: ['--skip-empty-mail', '--html', '--format', '--full', '--rescan', '--exit-status'],
     };
     for (const [cmd, own] of Object.entries(expect)) assert.deepEqual([...help(cmd)].sort(), [...common, ...own].sort(), cmd);
     const top = sb.run('--help');

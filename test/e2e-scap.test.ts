@@ -86,12 +86,17 @@ test('between evaluations the results are carried; changed content forces a new 
     const carried = sb.json('print-report', '--format', 'json');
     assert.equal(carried.changes.filter((c: { plugin: string }) => c.plugin === 'scap').length, 0, 'nothing removed, nothing re-evaluated');
     assert.ok(carried.notes.some((n: string) => /results of the evaluation at .* carried/.test(n)));
+    // run --rescan (PatchMon's compliance_trigger) evaluates now, inside the interval.
+    assert.equal(sb.run('run', '--quiet', '--rescan').code, 0);
+    const rescanned = sb.json('print-report', '--format', 'json');
+    assert.deepEqual(rescanned.compliance.map((t: { rule: string; old: string; new: string }) => `${t.rule}:${t.old}->${t.new}`), ['file_permissions_etc_shadow:pass->fail']);
+    fs.chmodSync(path.join(root, 'etc', 'shadow'), 0o640);
     sb.writePlugin('scap', conf('file_permissions_etc_shadow'));
     assert.equal(sb.run('run', '--quiet').code, 0);
     const fresh = sb.json('print-report', '--format', 'json');
     // The narrowed selection evaluates anew; the rules left out are listed too (they no longer guard anything).
     assert.deepEqual(fresh.compliance.map((t: { rule: string; old: string; new: string }) => `${t.rule}:${t.old}->${t.new}`), [
-      'file_permissions_etc_shadow:pass->fail',
+      'file_permissions_etc_shadow:fail->pass',
       'file_owner_etc_group:pass->null',
       'file_permissions_etc_passwd:pass->null',
     ]);

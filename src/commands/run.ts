@@ -10,10 +10,11 @@ export const runCommand: CommandSpec = {
   formats: ['text', 'html', 'json'],
   options: {
     'exit-status': EXIT_STATUS_OPTION,
-    full: { type: 'boolean', describe: 'read every file in full (no hash reused from the previous session, whatever assume_nochange and rehash_every say)' },
+    full: { type: 'boolean', describe: 'read every file in full (no hash reused from the previous session, whatever assume_nochange and rehash_every say); implies --rescan' },
+    rescan: { type: 'boolean', describe: 'evaluate the compliance collectors (scap profiles, Docker Bench) now, whatever their interval' },
   },
   async run(app, args) {
-    const { session, previous } = await app.collect({ full: args.full === true });
+    const { session, previous } = await app.collect({ full: args.full === true, rescan: args.rescan === true });
     const report = previous ? app.diff() : undefined;
     app.cleanup();
     if (!report) {

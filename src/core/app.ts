@@ -131,8 +131,11 @@ export class App {
     return hasRecipients(this.cfg.sections['mail.smtp'] ?? {});
   }
 
-  /** One collect session; `full` reads everything in full (`collect --full`). */
-  async collect(opts: { full?: boolean } = {}): Promise<CollectResult> {
+  /**
+   * One collect session; `full` reads everything in full (`collect --full`), `rescan` has
+   * the compliance collectors evaluate now, whatever their interval (`collect --rescan`).
+   */
+  async collect(opts: { full?: boolean; rescan?: boolean } = {}): Promise<CollectResult> {
     this.takeLock();
     const progress = this.args.quiet || this.args.debug ? undefined : this.makeProgress?.(this.args);
     const signing = this.signer();

@@ -78,7 +78,7 @@ export async function collect(
   log: Logger,
   hostname: string,
   progress?: ProgressSink,
-  opts: { full?: boolean; sign?: (record: ChainRecord) => string; notes?: readonly string[] } = {},
+  opts: { full?: boolean; rescan?: boolean; sign?: (record: ChainRecord) => string; notes?: readonly string[] } = {},
 ): Promise<CollectResult> {
   const ordered = await initCollectors(cfg, collectors);
   const writer = new SessionWriter(store, hostname, { sign: opts.sign });
@@ -87,7 +87,7 @@ export async function collect(
   try {
     for (const collector of ordered) {
       const options: Options = cfg.plugins.get(collector.name)!.options;
-      const ctx = makeContext(collector.name, writer, store, log, progress, opts.full === true);
+      const ctx = makeContext(collector.name, writer, store, log, progress, opts.full === true, opts.rescan === true || opts.full === true);
       const started = Date.now();
       try {
         await collector.collect(ctx, options);
@@ -118,6 +118,7 @@ function makeContext(
   log: Logger,
   progress: ProgressSink | undefined,
   full: boolean,
+  rescan: boolean,
 ): CollectContext {
   return {
     plugin,
@@ -152,6 +153,7 @@ function makeContext(
     previousSessionStartedAt: writer.previous?.started_at,
     sessionId: writer.session.id,
     full,
+    rescan,
     completeSessions() {
       return store.sessions().map((s) => ({ id: s.id, startedAt: s.started_at }));
     },

@@ -75,7 +75,8 @@ export function selfHandlers(app: App, log: AgentLog, o: OnDemandOptions = {}): 
   };
   return {
     async complianceTrigger(profile) {
-      if (!(await run(`compliance_trigger ${profile}`, ['collect']))) return;
+      // --rescan: the named scan runs now even inside its collector's interval.
+      if (!(await run(`compliance_trigger ${profile}`, ['collect', '--rescan']))) return;
       await run(`compliance_trigger ${profile}`, ['submit', '--force', '--profile', profile]);
     },
     async reportNow() {

@@ -93,7 +93,7 @@ async function runBench(ctx: CollectContext, o: DockerBenchOptions): Promise<voi
   }
   const prev = ctx.previous(BENCH_SUMMARY);
   const last = typeof prev?.attributes.evaluated_at === 'string' ? Date.parse(prev.attributes.evaluated_at) : Number.NaN;
-  if (prev && prev.attributes.image === o.image && Date.now() - last < o.intervalMs) {
+  if (prev && prev.attributes.image === o.image && Date.now() - last < o.intervalMs && !ctx.rescan) {
     keep(ctx);
     ctx.note(`scap: Docker Bench results of ${prev.attributes.evaluated_at} carried (interval ${o.intervalMs / 1000} s)`);
     return;

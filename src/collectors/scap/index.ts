@@ -212,8 +212,9 @@ function plan(ctx: CollectContext, o: ScapOptions, options: Options, datastream:
   if (!prev) out.why = 'first evaluation';
   else if (prev.attributes.content_sha256 !== hash) out.why = 'content changed (datastream, tailoring, profile or rule selection)';
   else if (!(Date.now() - last < o.intervalMs)) out.why = `interval (${o.intervalMs / 1000} s) passed since ${prev.attributes.evaluated_at}`;
-  else if (!pm) out.why = ''; // not incremental (or no map): carried until interval, as without one
   else if (ctx.full) out.why = 'collect --full';
+  else if (ctx.rescan) out.why = 'collect --rescan';
+  else if (!pm) out.why = ''; // not incremental (or no map): carried until interval, as without one
   else if (prev.attributes.dpkg_status !== dpkg) out.why = typeof prev.attributes.dpkg_status === 'string' ? 'the dpkg status changed (a package operation)' : 'no input fingerprints from the last evaluation';
   else out.full = false;
   if (out.full || !pm) return out;
