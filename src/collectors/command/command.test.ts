@@ -84,6 +84,12 @@ test('commands get real pipes: the Python tool sample writing to /dev/stdout and
 
 const alive = (marker: string) => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').some((l) => l.includes(marker));
 
+/** Whether a killed process is still there after up to 5 s (SIGKILL is sent, its exit can lag on a busy host). */
+async function stillAlive(marker: string): Promise<boolean> {
+  for (let i = 0; i < 50 && alive(marker); i++) await new Promise((res) => setTimeout(res, 100));
+  return alive(marker);
+}
+
 test('what a command leaves running is killed and named: a & job, a setsid child holding stdout, a double fork, a setsid child that closed its output', async () => {
   const base = 200 + (process.pid % 500);
   const cases = [
@@ -98,7 +104,7 @@ test('what a command leaves running is killed and named: a & job, a setsid child
     assert.equal(r.error, undefined, c.line);
     assert.equal(r.stdout, c.out, c.line);
     assert.deepEqual(r.killed, ['sleep'], c.line);
-    assert.ok(!alive(c.marker), `${c.marker} is gone`);
+    assert.ok(!(await stillAlive(c.marker)), `${c.marker} is gone`);
   }
   // A command that leaves nothing says nothing.
   const clean = await runCommand('echo clean', { shell: '/bin/sh', timeoutMs: 5000, maxOutput: 1 << 20 });
