@@ -91,13 +91,15 @@ interface Known {
  */
 export function checkArgv(argv: readonly string[], commands: readonly CommandSpec[]): string | undefined {
   const long = new Map<string, Known>();
-  const short = new Map<string, Known>();
+  // A short name can mean different options for different commands (-o: diff's old session,
+  // print-report's output file); the command named decides.
+  const short = new Map<string, Known[]>();
   const add = (name: string, def: OptionDef, spec: CommandSpec | 'all') => {
     let k = long.get(name);
     if (!k) {
       k = { name, def, commands: spec === 'all' ? 'all' : [] };
       long.set(name, k);
-      if (def.alias) short.set(def.alias, k);
+      if (def.alias) short.set(def.alias, [...(short.get(def.alias) ?? []), k]);
     }
     if (spec !== 'all' && k.commands !== 'all' && !k.commands.includes(spec)) k.commands.push(spec);
   };
@@ -149,7 +151,8 @@ export function checkArgv(argv: readonly string[], commands: readonly CommandSpe
     }
     // A cluster of short options (`-st`), the last of which may take a value (`-rabcd`, `-r abcd`).
     for (let j = 1; j < token.length; j++) {
-      const k = short.get(token[j]!);
+      const candidates = short.get(token[j]!) ?? [];
+      const k = candidates.find((c) => c.commands === 'all' || (command !== undefined && c.commands.includes(command))) ?? candidates[0];
       if (!k) return unknown(`-${token[j]}`);
       seen.push({ token: `-${token[j]}`, known: k });
       if (k.def.type !== 'boolean') {
