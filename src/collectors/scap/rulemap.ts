@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SaxesParser } from 'saxes';
-import { fileChunks } from './xccdf.js';
+import { readXmlFile } from './xccdf.js';
 import { type InputClass, type InputPattern, type RuleInputs, classify, emptyInputs } from '../common/inputs.js';
 
 /** Bumped when the map's shape or the mapping rules change: older caches are rebuilt. */
@@ -146,7 +146,6 @@ export function buildRuleMap(file: string): RuleMap {
   let variable: (OvalVariable & { kind: string; literals: string[]; complex: boolean }) | undefined;
   let entityChild: Entity | undefined;
   let text = '';
-  let failure: Error | undefined;
 
   const idrefs = (v: string) => v.split(/\s+/).filter(Boolean);
 
@@ -297,15 +296,7 @@ export function buildRuleMap(file: string): RuleMap {
       if (name === 'literal_component' || name === 'value') variable.literals.push(value);
     }
   });
-  parser.on('error', (err) => {
-    failure ??= err;
-  });
-  for (const chunk of fileChunks(file)) {
-    parser.write(chunk);
-    if (failure) break;
-  }
-  if (!failure) parser.close();
-  if (failure) throw new Error(`${file}: not valid XML: ${failure.message.split('\n')[0]}`);
+  readXmlFile(parser, file);
 
   const out: RuleMap = { version: RULEMAP_VERSION, datastream_sha256: sha, rules: {}, parents, defaults, profiles };
   const byId = new Map(rules.map((r) => [r.id, r]));
@@ -615,26 +606,10 @@ function addPathPattern(i: RuleInputs, re: string, id: string): void {
 function topAlternatives(re: string): string[] | undefined {
   const split = (r: string): string[] => {
     const out: string[] = [];
-    let depth = 0;
-    let inClass = false;
     let start = 0;
-    for (let k = 0; k < r.length; k++) {
-      const c = r[k]!;
-      if (c === '\\') {
-        k++;
-        continue;
-      }
-      if (inClass) {
-        if (c === ']') inClass = false;
-        continue;
-      }
-      if (c === '[') inClass = true;
-      else if (c === '(') depth++;
-      else if (c === ')') depth--;
-      else if (c === '|' && depth === 0) {
-        out.push(r.slice(start, k));
-        start = k + 1;
-      }
+    for (const k of topLevelIndexes(r, '|')) {
+      out.push(r.slice(start, k));
+      start = k + 1;
     }
     out.push(r.slice(start));
     return out;
@@ -655,11 +630,11 @@ function topAlternatives(re: string): string[] | undefined {
   return inner.length > 1 ? inner.map((a) => `^${a}$`) : undefined;
 }
 
-/** Index of the last '/' outside groups and classes, -1 if none. */
-function lastTopSlash(re: string): number {
+/** Where `ch` stands in a regex outside groups, classes and escapes. */
+function topLevelIndexes(re: string, ch: string): number[] {
+  const at: number[] = [];
   let depth = 0;
   let inClass = false;
-  let last = -1;
   for (let k = 0; k < re.length; k++) {
     const c = re[k]!;
     if (c === '\\') {
@@ -673,9 +648,14 @@ function lastTopSlash(re: string): number {
     if (c === '[') inClass = true;
     else if (c === '(') depth++;
     else if (c === ')') depth--;
-    else if (c === '/' && depth === 0) last = k;
+    else if (c === ch && depth === 0) at.push(k);
   }
-  return last;
+  return at;
+}
+
+/** Index of the last '/' outside groups and classes, -1 if none. */
+function lastTopSlash(re: string): number {
+  return topLevelIndexes(re, '/').at(-1) ?? -1;
 }
 
 /** Whether a regex can match a '/' outside a negated class: '/' itself, '.', or a class not excluding it. */
@@ -765,7 +745,6 @@ export function tailoringProfiles(file: string): Record<string, ProfileDef> {
   const parser = new SaxesParser({ xmlns: false });
   const out: Record<string, ProfileDef> = {};
   let cur: ProfileDef | undefined;
-  let failure: Error | undefined;
   parser.on('opentag', (node) => {
     const name = local(node.name);
     const a = (k: string) => (typeof node.attributes[k] === 'string' ? (node.attributes[k] as string) : '');
@@ -778,15 +757,7 @@ export function tailoringProfiles(file: string): Record<string, ProfileDef> {
       cur = undefined;
     }
   });
-  parser.on('error', (err) => {
-    failure ??= err;
-  });
-  for (const chunk of fileChunks(file)) {
-    parser.write(chunk);
-    if (failure) break;
-  }
-  if (!failure) parser.close();
-  if (failure) throw new Error(`${file}: not valid XML: ${failure.message.split('\n')[0]}`);
+  readXmlFile(parser, file);
   return out;
 }
 

@@ -113,6 +113,23 @@ export function parseXccdfChunks(chunks: Iterable<string>, source = 'results'): 
 }
 
 /** Read a results file in 1 MiB chunks. */
+/**
+ * Feed a file to a saxes parser whose handlers are set, in chunks, and close it. Throws
+ * `<file>: not valid XML: <first line of the parser's message>` on the first error.
+ */
+export function readXmlFile(parser: SaxesParser, file: string): void {
+  let failure: Error | undefined;
+  parser.on('error', (err) => {
+    failure ??= err;
+  });
+  for (const chunk of fileChunks(file)) {
+    parser.write(chunk);
+    if (failure) break;
+  }
+  if (!failure) parser.close();
+  if (failure) throw new Error(`${file}: not valid XML: ${failure.message.split('\n')[0]}`);
+}
+
 export function* fileChunks(file: string): Generator<string> {
   const fd = fs.openSync(file, 'r');
   try {
@@ -159,7 +176,6 @@ export function datastreamProfiles(file: string): ProfileInfo[] {
   let current: ProfileInfo | undefined;
   let depth = 0;
   let text = '';
-  let failure: Error | undefined;
   parser.on('opentag', (node) => {
     const name = local(node.name);
     text = '';
@@ -183,14 +199,6 @@ export function datastreamProfiles(file: string): ProfileInfo[] {
     }
     text = '';
   });
-  parser.on('error', (err) => {
-    failure ??= err;
-  });
-  for (const chunk of fileChunks(file)) {
-    parser.write(chunk);
-    if (failure) break;
-  }
-  if (!failure) parser.close();
-  if (failure) throw new Error(`${file}: not valid XML: ${failure.message.split('\n')[0]}`);
+  readXmlFile(parser, file);
   return profiles;
 }
