@@ -4,11 +4,15 @@
  * commands). Aliases are expanded and runas/tags carried over as the collector stores them.
  */
 import type { ExportFormat, StoredItem } from '../../types.js';
+import { visibleControls } from '../../core/visible.js';
 
 const COLUMNS = ['file', 'users', 'hosts', 'runas_users', 'runas_groups', 'tags', 'commands'] as const;
 
-/** A cell on one line: tabs and line breaks (which sudoers values cannot hold unescaped) as spaces. */
-const cell = (v: unknown): string => (v === null || v === undefined ? '' : String(v)).replace(/[\t\r\n]+/g, ' ');
+/**
+ * A cell on one line, for a terminal: tabs and line breaks as spaces, every other control
+ * character (ESC, C1, bidi) shown as visibleControls shows it, never raw.
+ */
+const cell = (v: unknown): string => visibleControls((v === null || v === undefined ? '' : String(v)).replace(/[\t\r\n]+/g, ' '));
 
 export const sudoRulesExport: ExportFormat = {
   description: "the session's effective sudo rules, one per line, tab-separated: file, users, hosts, runas users and groups, tags, commands",

@@ -76,3 +76,16 @@ describe('sudoers on a fixture tree with includes', () => {
     assert.equal(l.items.length, 1);
   });
 });
+
+test('export sudo-rules: one line per rule, control characters shown, never raw', async () => {
+  const { sudoRulesExport } = await import('./export.js');
+  const items = [
+    { key: 'sudoers:///etc/sudoers/x', plugin: 'sudoers', attributes: { kind: 'rule', file: '/etc/sudoers', users: 'bob', hosts: 'ALL', runas_users: 'root', runas_groups: '', tags: '', commands: '/bin/echo \x1b]0;PWNED\x07\tdone' }, contentHashes: {} },
+    { key: 'sudoers:///etc/sudoers/d', plugin: 'sudoers', attributes: { kind: 'defaults', scope: 'Defaults', settings: 'env_reset', file: '/etc/sudoers' }, contentHashes: {} },
+  ];
+  const text = [...sudoRulesExport.write(items as never, { uuid: 'u', started_at: 't', hostname: 'h' })].join('');
+  const lines = text.trimEnd().split('\n');
+  assert.equal(lines.length, 2, 'the header and the one rule; Defaults lines are not rules');
+  assert.equal(lines[1], '/etc/sudoers\tbob\tALL\troot\t\t\t/bin/echo \\x1b]0;PWNED\\x07 done');
+  assert.ok(!/[\x1b\x07]/.test(text));
+});
