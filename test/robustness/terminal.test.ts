@@ -28,6 +28,8 @@ const HOSTILE: [string, string][] = [
 ];
 const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 
+const END_MARK = 'SCM-END-OF-OUTPUT';
+
 function tmux(socket: string, ...args: string[]): string {
   return execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
 }
@@ -39,13 +41,18 @@ async function inTmux(socket: string, commandLine: string): Promise<{ lines: str
     tmux(socket, 'set-option', '-g', 'history-limit', '100000');
     tmux(socket, 'set-option', '-g', 'remain-on-exit', 'on');
     tmux(socket, 'set-option', '-g', 'allow-rename', 'on');
-    tmux(socket, 'respawn-pane', '-k', '-t', 'scm', commandLine);
-    for (let i = 0; i < 300 && tmux(socket, 'display-message', '-p', '-t', 'scm', '#{pane_dead}').trim() !== '1'; i++) {
+    // tmux may see the command exit before it has read the command's last write; a marker
+    // printed last, a second later, tells when everything before it has been taken in.
+    tmux(socket, 'respawn-pane', '-k', '-t', 'scm', `${commandLine}; sleep 1; printf '\\n%s\\n' ${END_MARK}`);
+    const capture = () => tmux(socket, 'capture-pane', '-p', '-J', '-S', '-', '-E', '-', '-t', 'scm').split('\n').map((l) => l.trimEnd());
+    for (let i = 0; i < 600; i++) {
+      if (tmux(socket, 'display-message', '-p', '-t', 'scm', '#{pane_dead}').trim() === '1' && capture().includes(END_MARK)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const title = tmux(socket, 'display-message', '-p', '-t', 'scm', '#{pane_title}').trim();
-    const lines = tmux(socket, 'capture-pane', '-p', '-J', '-S', '-', '-E', '-', '-t', 'scm').split('\n').map((l) => l.trimEnd());
-    return { lines, title };
+    const lines = capture();
+    assert.ok(lines.includes(END_MARK), 'the command in the tmux pane finished');
+    return { lines: lines.filter((l) => l !== END_MARK), title };
   } finally {
     spawnSync('tmux', ['-L', socket, 'kill-server']);
   }
