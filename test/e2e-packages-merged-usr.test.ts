@@ -146,8 +146,20 @@ describe('merged-/usr, md5sums and maintainer scripts', { skip: !haveDpkg() && '
     const n = (id: string) => r.packages.find((p: any) => `${p.name}:${p.arch}` === id).explained;
     assert.ok(n('altpkg:all') >= 4 && n('hello:all') >= 2);
     const block = text.split(/^PACKAGES.*\n-+\n/m)[1]!.split('\n\n')[0]!;
-    assert.match(block, new RegExp(`^  \\S+Z  upgrade hello:all 1\\.0  \\(${n('hello:all')} changes explained\\)$`, 'm'), block);
-    assert.match(block, new RegExp(`^  \\S+Z  install altpkg:all 2\\.0  \\(${n('altpkg:all')} changes explained\\)$`, 'm'), block);
+    // Times in the host's zone with its offset, like the rest of the report: dpkg writes its
+    // log in local time, so the row shows the line's own time and the zone's offset.
+    const logLines = fs.readFileSync(db.log, 'utf8').split('\n');
+    const local = (line: string) => {
+      const off = -new Date(line.slice(0, 10) + 'T' + line.slice(11, 19)).getTimezoneOffset();
+      const hm = (v: number) => String(Math.floor(Math.abs(v) / 60)).padStart(2, '0') + ':' + String(Math.abs(v) % 60).padStart(2, '0');
+      return `${line.slice(0, 19)} ${off < 0 ? '-' : '+'}${hm(off)}`;
+    };
+    const re = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    // Any of the log's lines of that action (the log goes on after this report).
+    const shown = (what: string) => `(?:${logLines.filter((l) => l.includes(` ${what} `)).map((l) => re(local(l))).join('|')})`;
+    assert.match(block, new RegExp(`^  ${shown('upgrade hello:all')}  upgrade hello:all 1\\.0  \\(${n('hello:all')} changes explained\\)$`, 'm'), block);
+    assert.match(block, new RegExp(`^  ${shown('install altpkg:all')}  install altpkg:all 2\\.0  \\(${n('altpkg:all')} changes explained\\)$`, 'm'), block);
+    assert.match(htmls[0]!, new RegExp(`<td class="nowrap">${shown('install altpkg:all')}</td><td>install</td>`), 'the HTML row too');
     for (const p of ['/usr/bin/alt-real', '/etc/alternatives/altcmd', '/usr/bin/hello']) {
       assert.ok(!text.includes(`${root}${p}`), `${p} is counted, not listed (text)`);
       assert.ok(!htmls[0]!.includes(`${root}${p}`), `${p} is counted, not listed (html)`);

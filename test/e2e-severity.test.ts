@@ -130,3 +130,40 @@ test('a file dropped into /etc/sudoers.d or /etc/cron.d is high (names sudo and 
     sb.cleanup();
   }
 });
+
+test('a new executable in /usr/local/bin: high when no package owns it, medium "owner unknown" without the packages collector', () => {
+  // A real file in the real /usr/local/bin (a PATH directory), removed after.
+  const name = `scm-sevtest-${process.pid}`;
+  const bin = `/usr/local/bin/${name}`;
+  const fileConf = `[file]\nenable_plugin = true\ninclude =\n  /usr/local/bin/${name}*\nassume_nochange = mtime, ctime, size\n`;
+  const off = sandbox({ file: fileConf });
+  const on = sandbox({ file: fileConf, packages: '[packages]\nenable_plugin = true\n' });
+  try {
+    fs.rmSync(bin, { force: true });
+    assert.equal(off.run('run', '--quiet').code, 0);
+    for (let i = 0; i < 2; i++) assert.equal(on.run('run', '--quiet').code, 0, 'a packages baseline, then a session with lists');
+    fs.copyFileSync('/bin/true', bin);
+    fs.chmodSync(bin, 0o755);
+    const verdict = (sb: typeof off) => {
+      const r = sb.run('run', '--quiet');
+      assert.equal(r.code, 0, r.stderr);
+      const json = sb.json('print-report', '--format', 'json');
+      return { change: json.changes.find((c: Change) => c.key === `file://${bin}`) as Change & { owner_package?: string | null }, json };
+    };
+    const unknown = verdict(off);
+    assert.ok(unknown.change, 'the new file is reported');
+    assert.equal(unknown.change.owner_package, undefined, 'no packages collector, no owner field');
+    assert.equal(unknown.change.severity, 'medium');
+    assert.equal(unknown.change.severity_reason, 'new executable in /usr/local/bin, owner unknown (packages collector disabled)');
+    const text = off.run('print-report', '--format', 'text').stdout;
+    assert.doesNotMatch(text, /NEEDS ATTENTION/, 'nothing raised without knowing the owner');
+    const unowned = verdict(on);
+    assert.equal(unowned.change.owner_package, null);
+    assert.equal(unowned.change.severity, 'high');
+    assert.equal(unowned.change.severity_reason, 'new executable in /usr/local/bin that no package owns');
+  } finally {
+    fs.rmSync(bin, { force: true });
+    off.cleanup();
+    on.cleanup();
+  }
+});

@@ -91,6 +91,7 @@ export function buildReport(
     collectors,
     rules: severityRules(cfg.sections.severity),
     item: (key) => store.sessionItem(newS, key)?.attributes,
+    enabled: new Set([...cfg.plugins].filter(([, pc]) => pc.enabled).map(([name]) => name)),
   });
   store.saveReport(report, opts.mailState);
   return report;

@@ -188,7 +188,7 @@ function modeBits(v: AttrValue | undefined): number | undefined {
 }
 
 /** What the built-in file rules say of a change of a file:// or conffile:// item. */
-function fileVerdicts(c: ReportChange, typeOf: () => AttrValue | undefined): SeverityVerdict[] {
+function fileVerdicts(c: ReportChange, typeOf: () => AttrValue | undefined, unknownOwner: () => string): SeverityVerdict[] {
   const { scheme, rest: path } = splitKey(c.key);
   if (!SCHEMES_WITH_PATHS.has(scheme)) return [];
   const out: SeverityVerdict[] = [];
@@ -214,8 +214,11 @@ function fileVerdicts(c: ReportChange, typeOf: () => AttrValue | undefined): Sev
   if (c.change === 'added' && scheme === 'file' && PATH_DIRS.has(dir)) {
     const bits = modeBits(mode?.new) ?? 0;
     const type = shownValue(c, 'type');
-    if ((type === 'file' || type === 'symlink') && (type === 'symlink' || bits & 0o111) && typeof c.owner_package !== 'string') {
-      out.push({ level: 'high', reason: c.owner_package === null ? `new executable in ${dir} that no package owns` : `new executable in ${dir}, no package operation explains it` });
+    if ((type === 'file' || type === 'symlink') && (type === 'symlink' || bits & 0o111)) {
+      if (c.owner_package === null) out.push({ level: 'high', reason: `new executable in ${dir} that no package owns` });
+      // Without the packages collector's lists nothing says whether a package brought it: say
+      // so, and leave the level to the other rules (a package upgrade adds such files too).
+      else if (c.owner_package === undefined) out.push({ level: 'medium', reason: `new executable in ${dir}, owner unknown (${unknownOwner()})` });
     }
   }
   for (const h of HIGH_PATHS) {
@@ -243,6 +246,8 @@ export interface SeverityContext {
   rules: readonly SeverityRule[];
   /** The new session's attributes of a key (a changed item lists only what differs). */
   item?: (key: string) => Record<string, AttrValue> | undefined;
+  /** The names of the enabled collectors (to say why a file's package owner is unknown). */
+  enabled?: ReadonlySet<string>;
 }
 
 function highest(verdicts: SeverityVerdict[]): SeverityVerdict | undefined {
@@ -257,7 +262,11 @@ export function changeSeverity(c: ReportChange, ctx: SeverityContext, byName: Ma
   if (c.annotation) return { level: 'info', reason: `expected: ${c.annotation.note}` };
   if (c.explained_by) return { level: 'info', reason: `explained by ${c.explained_by}` };
   const collector = byName.get(c.plugin);
-  const verdicts = fileVerdicts(c, () => ctx.item?.(c.key)?.type);
+  const verdicts = fileVerdicts(
+    c,
+    () => ctx.item?.(c.key)?.type,
+    () => (ctx.enabled && !ctx.enabled.has('packages') ? 'packages collector disabled' : 'no earlier packages session to compare with'),
+  );
   if (c.differs_from_package) verdicts.push({ level: 'high', reason: `differs from package ${c.differs_from_package}` });
   if (collector?.severity) {
     try {
