@@ -8,6 +8,8 @@
  *   statAt(dirfd, name, out)      -> 0 | -errno     fstatat(AT_SYMLINK_NOFOLLOW) into a Float64Array
  *   fstat(fd, out)                -> 0 | -errno
  *   readDir(fd)                   -> Buffer[] (byte order, without . and ..) | -errno
+ *   readNames(fd)                 -> Buffer | -errno: the same names packed in one Buffer
+ *                                    (see readNames below)
  *   readlinkAt(dirfd, name)       -> Buffer | -errno
  *   close(fd)                     -> 0 | -errno
  *   xattrs(fd, dirfd, name)       -> [name, value, name, value, ...] | -errno
@@ -203,23 +205,25 @@ struct linux_dirent64 {
   char d_name[];
 };
 
-static napi_value readDir(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  FD_ARG(0, fd);
+/*
+ * List a directory: every name but . and .., sorted in byte order. On success *bufp holds the
+ * getdents64 records and *refsp the sorted names pointing into it (free both); else -errno.
+ */
+static long list_dir(int fd, char **bufp, struct name_ref **refsp) {
   size_t cap = 1 << 16, used = 0;
   char *buf = malloc(cap);
-  if (buf == NULL) return num(env, -ENOMEM);
+  if (buf == NULL) return -ENOMEM;
   if (lseek(fd, 0, SEEK_SET) < 0) {
     int e = errno;
     free(buf);
-    return num(env, -e);
+    return -e;
   }
   for (;;) {
     if (cap - used < 32768) {
       char *nb = realloc(buf, cap * 2);
       if (nb == NULL) {
         free(buf);
-        return num(env, -ENOMEM);
+        return -ENOMEM;
       }
       buf = nb;
       cap *= 2;
@@ -228,7 +232,7 @@ static napi_value readDir(napi_env env, napi_callback_info info) {
     if (n < 0) {
       int e = errno;
       free(buf);
-      return num(env, -e);
+      return -e;
     }
     if (n == 0) break;
     used += (size_t)n;
@@ -242,7 +246,7 @@ static napi_value readDir(napi_env env, napi_callback_info info) {
   struct name_ref *refs = malloc((count ? count : 1) * sizeof *refs);
   if (refs == NULL) {
     free(buf);
-    return num(env, -ENOMEM);
+    return -ENOMEM;
   }
   size_t k = 0;
   for (size_t off = 0; off < used;) {
@@ -255,9 +259,21 @@ static napi_value readDir(napi_env env, napi_callback_info info) {
     k++;
   }
   qsort(refs, k, sizeof *refs, cmp_names);
+  *bufp = buf;
+  *refsp = refs;
+  return (long)k;
+}
+
+static napi_value readDir(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  FD_ARG(0, fd);
+  char *buf;
+  struct name_ref *refs;
+  long k = list_dir(fd, &buf, &refs);
+  if (k < 0) return num(env, (double)k);
   napi_value arr;
-  if (napi_create_array_with_length(env, k, &arr) != napi_ok) goto fail;
-  for (size_t i = 0; i < k; i++) {
+  if (napi_create_array_with_length(env, (size_t)k, &arr) != napi_ok) goto fail;
+  for (long i = 0; i < k; i++) {
     napi_value b;
     if (napi_create_buffer_copy(env, refs[i].len, refs[i].p, NULL, &b) != napi_ok) goto fail;
     if (napi_set_element(env, arr, (uint32_t)i, b) != napi_ok) goto fail;
@@ -270,6 +286,58 @@ fail:
   free(buf);
   napi_throw_error(env, NULL, "fsnative: readDir: out of memory");
   return NULL;
+}
+
+/*
+ * readNames: the same sorted names packed in one Buffer, one record each: a byte with the
+ * name's length minus one (names are 1 to 255 bytes), a byte of flags (1: every byte is
+ * printable ASCII other than '%', so the name is its own UTF-8 text and key form), the name,
+ * and a NUL. One object per directory instead of one per name.
+ */
+static napi_value readNames(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  FD_ARG(0, fd);
+  char *buf;
+  struct name_ref *refs;
+  long k = list_dir(fd, &buf, &refs);
+  if (k < 0) return num(env, (double)k);
+  size_t total = 0;
+  for (long i = 0; i < k; i++) {
+    if (refs[i].len == 0 || refs[i].len > 255) {
+      free(refs);
+      free(buf);
+      return num(env, -ENAMETOOLONG);
+    }
+    total += refs[i].len + 3;
+  }
+  void *data;
+  napi_value out;
+  if (napi_create_buffer(env, total, &data, &out) != napi_ok) {
+    free(refs);
+    free(buf);
+    napi_throw_error(env, NULL, "fsnative: readNames: out of memory");
+    return NULL;
+  }
+  unsigned char *o = data;
+  for (long i = 0; i < k; i++) {
+    const unsigned char *p = (const unsigned char *)refs[i].p;
+    size_t len = refs[i].len;
+    unsigned char plain = 1;
+    for (size_t j = 0; j < len; j++) {
+      if (p[j] < 0x20 || p[j] > 0x7e || p[j] == '%') {
+        plain = 0;
+        break;
+      }
+    }
+    *o++ = (unsigned char)(len - 1);
+    *o++ = plain;
+    memcpy(o, p, len);
+    o += len;
+    *o++ = 0;
+  }
+  free(refs);
+  free(buf);
+  return out;
 }
 
 static napi_value readlinkAt(napi_env env, napi_callback_info info) {
@@ -476,7 +544,7 @@ NAPI_MODULE_INIT() {
     napi_callback fn;
   } fns[] = {
     {"openDirAt", openDirAt}, {"openFileAt", openFileAt}, {"statAt", statAt}, {"fstat", fstat_},
-    {"readDir", readDir}, {"readlinkAt", readlinkAt}, {"close", close_}, {"xattrs", xattrs},
+    {"readDir", readDir}, {"readNames", readNames}, {"readlinkAt", readlinkAt}, {"close", close_}, {"xattrs", xattrs},
     {"getFlags", getFlags}, {"sha256Fds", sha256Fds}, {"mallocArenas", mallocArenas},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

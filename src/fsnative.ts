@@ -19,6 +19,8 @@ interface Native {
   statAt(dirfd: number, name: Buffer, out: Float64Array): number;
   fstat(fd: number, out: Float64Array): number;
   readDir(fd: number): Buffer[] | number;
+  /** The sorted names packed: per name [length - 1][flags: 1 = plain ASCII, not %][bytes][NUL]. */
+  readNames(fd: number): Buffer | number;
   readlinkAt(dirfd: number, name: Buffer): Buffer | number;
   close(fd: number): number;
   xattrs(fd: number, dirfd: number, name: Buffer | null): Array<string | Buffer | number> | number;

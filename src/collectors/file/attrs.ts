@@ -18,9 +18,12 @@ export function fileType(mode: number): FileType {
   return TYPES[mode & S_IFMT] ?? 'file';
 }
 
+const modeText: string[] = [];
+
 /** Permission bits incl. setuid/setgid/sticky as 4 octal digits: `0644`, `4755`, `1777`. */
 export function formatMode(mode: bigint | number): string {
-  return (Number(mode) & 0o7777).toString(8).padStart(4, '0');
+  const bits = Number(mode) & 0o7777;
+  return (modeText[bits] ??= bits.toString(8).padStart(4, '0'));
 }
 
 const NS = 1_000_000_000n;
@@ -48,6 +51,24 @@ export function formatTime(sec: number, nsec: number): string {
     secondsText.set(sec, prefix);
   }
   return `${prefix}.${String(nsec).padStart(9, '0')}Z`;
+}
+
+/** Whether `text` is formatTime(sec, nsec), without building that text. */
+export function isTime(text: unknown, sec: number, nsec: number): boolean {
+  if (typeof text !== 'string' || text.length !== 30 || text.charCodeAt(29) !== 0x5a /* Z */) return false;
+  let n = 0;
+  for (let i = 20; i < 29; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    n = n * 10 + d;
+  }
+  if (n !== nsec) return false;
+  let prefix = secondsText.get(sec);
+  if (prefix === undefined) {
+    formatTime(sec, 0);
+    prefix = secondsText.get(sec)!;
+  }
+  return text.startsWith(prefix) && text.charCodeAt(19) === 0x2e /* . */;
 }
 
 /** Id → name maps from /etc/passwd and /etc/group. */

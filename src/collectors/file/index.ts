@@ -8,11 +8,12 @@ import { readFileSync } from 'node:fs';
 import type { Attributes, CollectContext, Collector, OptionSchema, Options, StoredItem } from '../../types.js';
 import { ConfigError } from '../../errors.js';
 import { GlobSet, checkGlob, globWarnings } from '../../core/glob.js';
-import { fileKey } from '../../keys.js';
+import { encodePath } from '../../keys.js';
+import { S, S_IFBLK, S_IFCHR, S_IFMT } from '../../fsnative.js';
 import { optionValues } from '../common/index.js';
-import { parseIdFile, statAttributes, withSha256, type IdNames } from './attrs.js';
+import { fileType, formatMode, isTime, parseIdFile, statAttributes, withSha256, type IdNames } from './attrs.js';
 import { readMounts } from './mounts.js';
-import { openEntry, walk, type WalkResult } from './walk.js';
+import { openEntry, walk, type WalkEntry, type WalkResult } from './walk.js';
 import { isExtended, mergeSorted, readExtended } from './extended.js';
 import { HashPool, type HashJob, type HashResult } from './hash-pool.js';
 import { FILE_ITEMS } from './items.js';
@@ -201,6 +202,80 @@ function reusable(prev: StoredItem | undefined, attrs: Attributes, o: FileOption
   return sha;
 }
 
+/**
+ * Whether the previous item is exactly what this entry's item would be: every attribute lstat
+ * gives equal, its sha256 reusable (a regular file, assume_nochange satisfied since mtime, ctime,
+ * size and inode are all equal, not named by assume_change) and its extended attributes too
+ * (same inode, type and ctime: see reusableExtended), and no attribute this collector would not
+ * set. The common case of a no-change run: the previous attributes are added as they are, with
+ * nothing built or read for the entry.
+ */
+function unchanged(prev: StoredItem, r: WalkEntry, ids: IdNames, assumeChange: GlobSet): boolean {
+  if (prev.error || r.error !== undefined) return false;
+  const st = r.st;
+  const p = prev.attributes;
+  const mode = st[S.MODE]!;
+  const ifmt = mode & S_IFMT;
+  const device = ifmt === S_IFCHR || ifmt === S_IFBLK;
+  const type = fileType(mode);
+  let base = 0;
+  for (const k in p) {
+    const v = p[k];
+    switch (k) {
+      case 'ctime':
+        if (!isTime(v, st[S.CTIME_S]!, st[S.CTIME_NS]!)) return false;
+        break;
+      case 'mtime':
+        if (!isTime(v, st[S.MTIME_S]!, st[S.MTIME_NS]!)) return false;
+        break;
+      case 'gid':
+        if (v !== st[S.GID]) return false;
+        break;
+      case 'uid':
+        if (v !== st[S.UID]) return false;
+        break;
+      case 'group':
+        if (v !== (ids.groups.get(st[S.GID]!) ?? String(st[S.GID]))) return false;
+        break;
+      case 'user':
+        if (v !== (ids.users.get(st[S.UID]!) ?? String(st[S.UID]))) return false;
+        break;
+      case 'inode':
+        if (v !== st[S.INO_HI]! * 4294967296 + st[S.INO_LO]!) return false;
+        break;
+      case 'mode':
+        if (v !== formatMode(mode)) return false;
+        break;
+      case 'nlink':
+        if (v !== st[S.NLINK]) return false;
+        break;
+      case 'size':
+        if (v !== st[S.SIZE]) return false;
+        break;
+      case 'type':
+        if (v !== type) return false;
+        break;
+      case 'rdev':
+        if (!device || v !== `${st[S.RDEV_MAJOR]}:${st[S.RDEV_MINOR]}`) return false;
+        break;
+      case 'target':
+        if (!r.target || v !== encodePath(r.target)) return false;
+        break;
+      case 'sha256':
+        if (type !== 'file' || typeof v !== 'string') return false;
+        continue;
+      default:
+        // Extended attributes (caps, acl, flags, xattr.*): reusable with inode, type and ctime.
+        if (!isExtended(k)) return false;
+        continue;
+    }
+    base++;
+  }
+  if (base !== 11 + (device ? 1 : 0) + (r.target ? 1 : 0)) return false;
+  if (type === 'file' && (p.sha256 === undefined || (!assumeChange.empty && assumeChange.test(r.text)))) return false;
+  return true;
+}
+
 /** Walk, hash and add items; the collector's `collect`. */
 export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: CollectHooks = {}): Promise<void> {
   const include = new GlobSet(o.include);
@@ -267,19 +342,25 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
 
   try {
     for (const r of walker as Generator<WalkResult>) {
-      const key = fileKey(r.path);
+      const key = r.key;
       if (r.kind === 'error') {
         recs.push({ key, error: r.message });
       } else {
+        const prev = reusablePrevious(ctx, key, o);
+        if (prev && unchanged(prev, r, ids, assumeChange)) {
+          if (prev.attributes.type === 'file') files++;
+          recs.push({ key, attrs: prev.attributes });
+          if (recs.length >= BATCH) await flush();
+          continue;
+        }
         const attrs = statAttributes(r.st, ids, r.target);
         const rec: Rec = { key, attrs, error: r.error };
-        const prev = reusablePrevious(ctx, key, o);
         let extended = reusableExtended(prev, attrs);
         let fd = -1;
         let sha: string | undefined;
         if (attrs.type === 'file') {
           files++;
-          sha = reusable(prev, attrs, o, assumeChange, () => r.path.toString('utf8'));
+          sha = reusable(prev, attrs, o, assumeChange, () => r.text);
           if (sha === undefined) {
             hooks.beforeOpen?.(r.path);
             const opened = openEntry(r);

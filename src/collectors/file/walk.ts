@@ -14,17 +14,38 @@
 import type { GlobSet } from '../../core/glob.js';
 import type { MountTable } from './mounts.js';
 import { AT_FDCWD, S, S_IFDIR, S_IFLNK, S_IFMT, STAT_FIELDS, errCode, errMessage, native, sameEntry } from '../../fsnative.js';
+import { encodePath, fileKey } from '../../keys.js';
 
 /**
  * What the walk yields: an included entry, or a path that could not be examined at all.
- * `st` (a stat array, see fsnative.ts), `dirfd` and `name` are valid only until the walk
- * goes on: `dirfd` is the open directory the entry is in and `name` its name there, so the
- * entry can be opened without resolving its path again (see openEntry); `self` is the
- * directory's own descriptor when the walk opened it to descend (else -1).
+ * `key` is the item key, `text` the path as UTF-8 text (what globs see) and `path` its exact
+ * bytes (built when asked for). `st` (a stat array, see fsnative.ts), `dirfd` and `name` are
+ * valid only until the walk goes on: `dirfd` is the open directory the entry is in and `name`
+ * its name there, so the entry can be opened without resolving its path again (see
+ * openEntry); `self` is the directory's own descriptor when the walk opened it to descend
+ * (else -1).
  */
-export type WalkResult =
-  | { kind: 'entry'; path: Buffer; st: Float64Array; target?: Buffer; error?: string; dirfd: number; name: Buffer; self: number }
-  | { kind: 'error'; path: Buffer; message: string };
+export type WalkResult = WalkEntry | WalkError;
+
+export interface WalkEntry {
+  kind: 'entry';
+  key: string;
+  text: string;
+  readonly path: Buffer;
+  st: Float64Array;
+  target?: Buffer;
+  error?: string;
+  dirfd: number;
+  name: Buffer;
+  self: number;
+}
+
+export interface WalkError {
+  kind: 'error';
+  key: string;
+  readonly path: Buffer;
+  message: string;
+}
 
 /** How to walk. */
 export interface WalkOptions {
@@ -48,20 +69,47 @@ export function walkRoots(include: GlobSet): string[] {
 }
 
 const SLASH = Buffer.from('/');
+const SCHEME = 'file://';
 
-/** An open directory and how many of its entries are still to be examined. */
-interface Dir {
+/**
+ * A directory being walked: its descriptor, its children's names as one packed Buffer
+ * (native readNames: per name a length byte, a flags byte, the bytes and a NUL) and a cursor.
+ * A child's path, key and text are built only when the cursor reaches it, so a directory of
+ * any size costs its names and nothing per child before that.
+ */
+interface Frame {
   fd: number;
-  left: number;
+  names: Buffer;
+  pos: number;
+  /** The directory's path bytes, key and UTF-8 text, each ending in '/'. */
+  raw: Buffer;
+  key: string;
+  text: string;
+  /** Whether key and text are the same after the scheme (no byte needed encoding). */
+  plain: boolean;
+  dev: number;
+  rootDev: number;
 }
 
-interface Pending {
-  path: Buffer;
-  name: Buffer;
-  parent: Dir;
-  parentDev: number | undefined;
-  rootDev: number | undefined;
-  isRoot: boolean;
+/** One yielded entry; `path` is built from its directory's bytes and its name when asked for. */
+class Entry implements WalkEntry {
+  readonly kind = 'entry';
+  constructor(
+    readonly key: string,
+    readonly text: string,
+    private readonly dirRaw: Buffer | undefined,
+    readonly st: Float64Array,
+    readonly dirfd: number,
+    readonly name: Buffer,
+    readonly self: number,
+    private readonly full: Buffer | undefined,
+    readonly target: Buffer | undefined,
+    readonly error: string | undefined,
+  ) {}
+
+  get path(): Buffer {
+    return this.full ?? Buffer.concat([this.dirRaw!, this.name]);
+  }
 }
 
 let noatime = true;
@@ -115,57 +163,61 @@ function openParent(root: Buffer): { fd: number; name: Buffer } | { code: string
   return { fd, name: parts[parts.length - 1]! };
 }
 
-function release(dir: Dir): void {
-  if (--dir.left === 0 && dir.fd >= 0) native.close(dir.fd);
-}
-
 const devOf = (st: Float64Array) => st[S.DEV_HI]! * 4294967296 + st[S.DEV_LO]!;
 
-/** Yield every included, not excluded entry in walk order. */
+/**
+ * Yield every included, not excluded entry in walk order (depth first, each directory's
+ * names in byte order, a directory before what is in it).
+ */
 export function* walk(opts: WalkOptions): Generator<WalkResult> {
   const st = new Float64Array(STAT_FIELDS);
   const dst = new Float64Array(STAT_FIELDS);
-  const stack: Pending[] = [];
-  /** A directory opened for the entry being yielded, not yet handed to its children. */
+  const frames: Frame[] = [];
+  /** A directory opened for the entry being yielded, not yet a frame. */
   let held = -1;
+  /** The directory a root lies in, open while the root is examined. */
+  let rootParent = -1;
   try {
     for (const root of walkRoots(opts.include)) {
       const rootPath = Buffer.from(root);
       const parent = openParent(rootPath);
       if ('code' in parent) {
         // A root that does not exist (or lies below a file) is not there.
-        if (parent.code !== 'ENOENT' && parent.code !== 'ENOTDIR') yield { kind: 'error', path: rootPath, message: parent.message };
+        if (parent.code !== 'ENOENT' && parent.code !== 'ENOTDIR') yield { kind: 'error', key: fileKey(rootPath), path: rootPath, message: parent.message };
         continue;
       }
-      stack.push({ path: rootPath, name: parent.name, parent: { fd: parent.fd, left: 1 }, parentDev: undefined, rootDev: undefined, isRoot: true });
-      while (stack.length > 0) {
-        const { path, name, parent: dir, parentDev, rootDev, isRoot } = stack.pop()!;
-        try {
-          const e = native.statAt(dir.fd, name, st);
-          if (e < 0) {
-            // Vanished since its directory was read (or a root that does not exist): not there.
-            const code = errCode(e);
-            if (code === 'ENOENT' || (isRoot && code === 'ENOTDIR')) continue;
-            yield { kind: 'error', path, message: errMessage(e, 'lstat') };
-            continue;
+      rootParent = parent.fd;
+      // The entry being examined: the root first, then each frame's next child.
+      let frame: Frame | undefined;
+      let dirfd = parent.fd;
+      let name = parent.name;
+      let key = fileKey(rootPath);
+      let text = root;
+      for (;;) {
+        const e = native.statAt(dirfd, name, st);
+        let next: Frame | undefined;
+        if (e < 0) {
+          // Vanished since its directory was read (or a root that does not exist): not there.
+          const code = errCode(e);
+          if (!(code === 'ENOENT' || (!frame && code === 'ENOTDIR'))) {
+            yield { kind: 'error', key, path: frame ? Buffer.concat([frame.raw, name]) : rootPath, message: errMessage(e, 'lstat') };
           }
-          const text = path.toString('utf8');
-          if (opts.exclude.test(text)) continue;
+        } else if (!opts.exclude.test(text)) {
           const matched = opts.include.test(text);
           const type = st[S.MODE]! & S_IFMT;
           let error: string | undefined;
           let target: Buffer | undefined;
           if (matched && type === S_IFLNK) {
-            const t = native.readlinkAt(dir.fd, name);
+            const t = native.readlinkAt(dirfd, name);
             if (typeof t === 'number') error = errMessage(t, 'readlink');
             else target = t;
           }
-          let names: Buffer[] | undefined;
+          let names: Buffer | undefined;
           let sub = -1;
           const dev = devOf(st);
-          if (type === S_IFDIR && opts.include.mayMatchBelow(text) && mayDescend(opts, path, dev, parentDev, rootDev)) {
-            opts.beforeOpenDir?.(path);
-            sub = native.openDirAt(dir.fd, name);
+          if (type === S_IFDIR && opts.include.mayMatchBelow(text) && mayDescend(opts, frame, name, rootPath, dev)) {
+            if (opts.beforeOpenDir) opts.beforeOpenDir(frame ? Buffer.concat([frame.raw, name]) : rootPath);
+            sub = native.openDirAt(dirfd, name);
             if (sub < 0) {
               const code = errCode(sub);
               error = code === 'ELOOP' || code === 'ENOTDIR' ? `${REPLACED} (no longer a directory)` : errMessage(sub, 'scandir');
@@ -174,43 +226,63 @@ export function* walk(opts: WalkOptions): Generator<WalkResult> {
               sub = -1;
               error = REPLACED;
             } else {
-              const list = native.readDir(sub);
+              const list = native.readNames(sub);
               if (typeof list === 'number') error = errMessage(list, 'scandir');
               else names = list;
             }
           }
           held = sub;
-          if (matched) yield { kind: 'entry', path, st, target, error, dirfd: dir.fd, name, self: sub };
-          else if (error) yield { kind: 'error', path, message: error };
+          if (matched) {
+            yield new Entry(key, text, frame?.raw, st, dirfd, name, sub, frame ? undefined : rootPath, target, error);
+          } else if (error) {
+            yield { kind: 'error', key, path: frame ? Buffer.concat([frame.raw, name]) : rootPath, message: error };
+          }
           held = -1;
           if (names && names.length > 0) {
-            const prefix = path.length > 0 && path[path.length - 1] === 0x2f ? path : Buffer.concat([path, SLASH]);
-            const rdev = rootDev ?? dev;
-            const child: Dir = { fd: sub, left: names.length };
-            for (let i = names.length - 1; i >= 0; i--) {
-              stack.push({ path: Buffer.concat([prefix, names[i]!]), name: names[i]!, parent: child, parentDev: dev, rootDev: rdev, isRoot: false });
-            }
+            const raw = frame ? Buffer.concat([frame.raw, name, SLASH]) : rootPath[rootPath.length - 1] === 0x2f ? rootPath : Buffer.concat([rootPath, SLASH]);
+            const slash = text.endsWith('/') ? '' : '/';
+            const plain = (frame ? frame.plain : true) && key.length === SCHEME.length + text.length && key.endsWith(text);
+            next = { fd: sub, names, pos: 0, raw, key: key + slash, text: text + slash, plain, dev, rootDev: frame?.rootDev ?? dev };
           } else if (sub >= 0) {
             native.close(sub);
           }
-        } finally {
-          release(dir);
+        }
+        if (!frame && rootParent >= 0) native.close(rootParent);
+        rootParent = -1;
+        // Directories whose last child this was are done; then the new one, if any, is walked.
+        while (frames.length > 0 && frames[frames.length - 1]!.pos >= frames[frames.length - 1]!.names.length) native.close(frames.pop()!.fd);
+        if (next) frames.push(next);
+        frame = frames[frames.length - 1];
+        if (!frame) break;
+        const names = frame.names;
+        const start = frame.pos + 2;
+        const end = start + names[frame.pos]! + 1;
+        const plain = names[frame.pos + 1] === 1;
+        frame.pos = end + 1;
+        dirfd = frame.fd;
+        name = names.subarray(start, end);
+        if (plain && frame.plain) {
+          key = frame.key + names.toString('latin1', start, end);
+          text = key.slice(SCHEME.length);
+        } else {
+          key = frame.key + (plain ? names.toString('latin1', start, end) : encodePath(name));
+          text = frame.text + names.toString('utf8', start, end);
         }
       }
     }
   } finally {
     // An abandoned walk (the consumer stopped early or failed) closes what it still holds.
-    const open = new Set<Dir>();
-    for (const p of stack) open.add(p.parent);
-    for (const d of open) if (d.fd >= 0) native.close(d.fd);
+    for (const f of frames) native.close(f.fd);
     if (held >= 0) native.close(held);
+    if (rootParent >= 0) native.close(rootParent);
   }
 }
 
-function mayDescend(opts: WalkOptions, path: Buffer, dev: number, parentDev: number | undefined, rootDev: number | undefined): boolean {
-  if (opts.oneFileSystem && rootDev !== undefined && dev !== rootDev) return false;
-  if (parentDev !== undefined && dev === parentDev) return true;
+function mayDescend(opts: WalkOptions, frame: Frame | undefined, name: Buffer, rootPath: Buffer, dev: number): boolean {
+  if (opts.oneFileSystem && frame && dev !== frame.rootDev) return false;
+  if (frame && dev === frame.dev) return true;
   // A mount boundary (or a root): look the mount point up only here.
+  const path = frame ? Buffer.concat([frame.raw, name]) : rootPath;
   const fstype = opts.mounts.get(path.toString('latin1'));
   return fstype === undefined || !opts.skipFstypes.has(fstype);
 }
