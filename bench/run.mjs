@@ -9,7 +9,9 @@
  *
  * Options:
  *   --entries N      synthetic tree of N entries (default 100000 when no --tree; 0 = none)
- *   --tree DIR       a real tree (repeatable); read only unless --copy
+ *   --one-dir N      a tree of N small files in one directory (issue 22: 300000); kept
+                   between runs in the work directory like the synthetic tree
+  --tree DIR       a real tree (repeatable); read only unless --copy
  *   --copy           copy the real trees (cp -a) into the work directory first, so the
  *                    "1% changed" step can modify them
  *   --runs N         runs per step, median reported (default 3)
@@ -43,6 +45,7 @@ const INSTALLED_ENV = Object.fromEntries([...wrapper.matchAll(/^export (\w+)=(\S
 const { values: opt } = parseArgs({
   options: {
     entries: { type: 'string' },
+    'one-dir': { type: 'string' },
     tree: { type: 'string', multiple: true, default: [] },
     copy: { type: 'boolean', default: false },
     runs: { type: 'string', default: '3' },
@@ -65,7 +68,8 @@ if (opt.help) {
 }
 
 const RUNS = Math.max(1, Number(opt.runs));
-const entries = opt.entries !== undefined ? Number(opt.entries) : opt.tree.length ? 0 : 100000;
+const oneDir = opt['one-dir'] !== undefined ? Number(opt['one-dir']) : 0;
+const entries = opt.entries !== undefined ? Number(opt.entries) : opt.tree.length || oneDir ? 0 : 100000;
 const seed = Number(opt.seed);
 const maxBytes = Number(opt['max-bytes']);
 const aideWorkers = opt['no-aide'] ? [] : opt['aide-workers'].split(',').map(Number);
@@ -340,6 +344,10 @@ function benchTree(name, slug, roots, mutable, cli) {
     const collectRss = Math.max(first.rssKiB, nochange.rssKiB, binFirst.rssKiB, binNochange.rssKiB) / 1024;
     target('peak RSS of collect (wrapper and `node dist/cli.js`) ≤ AIDE\'s (issue 22)', `${fmt(collectRss, 0)} MB (wrapper: first ${fmt(first.rssKiB / 1024, 0)}, no-change ${fmt(nochange.rssKiB / 1024, 0)}; bin: first ${fmt(binFirst.rssKiB / 1024, 0)}, no-change ${fmt(binNochange.rssKiB / 1024, 0)}) vs AIDE ${fmt(aideRss, 0)} MB (init ${fmt(a2.init.rssKiB / 1024, 0)}, check ${fmt(a2.check.rssKiB / 1024, 0)})`, '≤ 1×', collectRss <= aideRss);
   }
+  if (slug.startsWith('one-dir')) {
+    const collectRss = Math.max(first.rssKiB, nochange.rssKiB, binFirst.rssKiB, binNochange.rssKiB, changed?.rssKiB ?? 0) / 1024;
+    target('peak RSS of collect ≤ 250 MB, one directory (issue 22)', `${fmt(collectRss, 0)} MB (wrapper: first ${fmt(first.rssKiB / 1024, 0)}, no-change ${fmt(nochange.rssKiB / 1024, 0)}${changed ? `, 1% ${fmt(changed.rssKiB / 1024, 0)}` : ''}; bin: first ${fmt(binFirst.rssKiB / 1024, 0)}, no-change ${fmt(binNochange.rssKiB / 1024, 0)})`, '≤ 250 MB', collectRss <= 250);
+  }
   const rssBound = stats.entries > 200000 ? 300 : 150;
   const rssMax = Math.max(first.rssKiB, nochange.rssKiB, changed?.rssKiB ?? 0, diffRender.rssKiB) / 1024;
   target(`peak RSS of any syschangemon step ≤ ${rssBound} MB`, `${fmt(rssMax, 0)} MB (first ${fmt(first.rssKiB / 1024, 0)}, no-change ${fmt(nochange.rssKiB / 1024, 0)}${changed ? `, 1% ${fmt(changed.rssKiB / 1024, 0)}` : ''}, diff/render ${fmt(diffRender.rssKiB / 1024, 0)})`, `≤ ${rssBound} MB`, rssMax <= rssBound);
@@ -413,6 +421,24 @@ function main() {
     }
     log(`synthetic tree ${buildNote}`);
     sections.push(`${benchTree(`synthetic tree, ${entries} entries, seed ${seed}`, `synthetic-${entries}`, [path.join(root, 'tree')], true, cli)}\n\nSynthetic tree ${buildNote}.`);
+  }
+  if (oneDir > 0) {
+    const root = path.join(work, `one-dir-${oneDir}`);
+    const done = path.join(root, '.complete');
+    let buildNote = 'reused';
+    if (!fs.existsSync(done)) {
+      fs.rmSync(root, { recursive: true, force: true });
+      log(`building one directory of ${oneDir} files in ${root}`);
+      const t0 = Date.now();
+      const dir = path.join(root, 'tree', 'dir');
+      fs.mkdirSync(dir, { recursive: true });
+      const width = String(oneDir - 1).length;
+      for (let i = 0; i < oneDir; i++) fs.writeFileSync(path.join(dir, `f${String(i).padStart(width, '0')}`), `entry ${i}\n`);
+      fs.writeFileSync(done, '');
+      buildNote = `built in ${fmt((Date.now() - t0) / 1000, 1)} s`;
+    }
+    log(`one-directory tree ${buildNote}`);
+    sections.push(`${benchTree(`one directory, ${oneDir} files`, `one-dir-${oneDir}`, [path.join(root, 'tree')], true, cli)}\n\nTree ${buildNote}.`);
   }
   sections.push(`Harness wall time: ${fmt((Date.now() - started) / 1000, 0)} s.`);
   console.log(sections.join('\n\n'));

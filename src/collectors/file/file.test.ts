@@ -359,6 +359,48 @@ test('assume_nochange reuses the previous sha256 without reading; assume_change 
   assert.equal(notAssumed.item(key('a.txt'))!.attributes.sha256, sha('hello\n'));
 });
 
+test('a no-change run reuses the previous item only when lstat gives every attribute it holds', async () => {
+  const first = await collect();
+  const opts = { include: [`${root}/**`], assume_nochange: ['mtime', 'ctime', 'size', 'inode'], rehash_every: 0 };
+  const fake = 'f'.repeat(64);
+  const preload = (mutate: (key: string, a: Record<string, unknown>) => void = () => {}) => {
+    const ctx = new TestContext('file');
+    for (const it of first.items) {
+      const attributes: Record<string, unknown> = { ...it.attributes };
+      if (attributes.type === 'file') attributes.sha256 = fake;
+      mutate(it.key, attributes);
+      ctx.prev.set(it.key, { key: it.key, plugin: 'file', attributes: attributes as never, contentHashes: {}, error: null });
+    }
+    return ctx;
+  };
+  // Nothing changed: every item (files, directories, links, fifo, socket, device) as before,
+  // with the previous sha256 (nothing read).
+  let hashed = 0;
+  const same = await collect(opts, { beforeOpen: () => void hashed++ }, preload());
+  assert.equal(hashed, 0);
+  assert.equal(same.items.length, first.items.length);
+  for (const it of first.items) {
+    const want = { ...it.attributes, ...(it.attributes.type === 'file' ? { sha256: fake } : {}) };
+    assert.deepEqual(same.item(it.key)!.attributes, want, it.key);
+  }
+  // What no ctime shows: an owner's name changed in /etc/passwd, an attribute this collector no
+  // longer records, a link count; each is corrected, the sha256 still reused (assume_nochange holds).
+  const stale = await collect(opts, undefined, preload((k, a) => {
+    if (k === key('a.txt')) a.user = 'someone-else';
+    if (k === key('sub')) a.legacy = 'x';
+    if (k === key('big')) a.nlink = 7;
+    if (k === key('link')) a.target = 'elsewhere';
+  }));
+  const by = (k: string) => stale.item(k)!.attributes;
+  assert.equal(by(key('a.txt')).user, first.item(key('a.txt'))!.attributes.user);
+  assert.equal(by(key('a.txt')).sha256, fake);
+  assert.equal('legacy' in by(key('sub')), false);
+  assert.deepEqual(by(key('sub')), first.item(key('sub'))!.attributes);
+  assert.equal(by(key('big')).nlink, 1);
+  assert.equal(by(key('big')).sha256, fake);
+  assert.equal(by(key('link')).target, 'a.txt');
+});
+
 test('pseudo filesystems are never descended into', async () => {
   const ctx = new TestContext('file');
   await collectFiles(ctx, fileOptions({ include: ['/proc', '/proc/**'] }));
