@@ -64,6 +64,11 @@ done
 [ -f "$REPO/dist/cli.js" ] || { echo "default-vs-aide.sh: $REPO/dist/cli.js missing: npm run build" >&2; exit 2; }
 
 umask 077
+# Only a directory this script made (or none) is replaced.
+if [ -e "$WORK" ] && [ ! -f "$WORK/steps.tsv" ]; then
+  echo "default-vs-aide.sh: $WORK exists and is not a work directory of this script: give another --work" >&2
+  exit 2
+fi
 rm -rf "$WORK"
 mkdir -p "$WORK/aide" "$WORK/storage" "$WORK/app"
 LOG="$WORK/steps.tsv"
@@ -128,9 +133,10 @@ fi
 SCM_ITEMS=
 SCM_FILES=
 if [ "$SKIP_SCM" != 1 ]; then
-  $SCM export --format csv > "$WORK/export.csv" 2>/dev/null || true
-  SCM_ITEMS=$(($(wc -l < "$WORK/export.csv") - 1))
-  SCM_FILES=$(grep -c '^"\?file://' "$WORK/export.csv" || true)
+  $SCM export --format json > "$WORK/export.json" 2>/dev/null || true
+  COUNTS=$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const n={};for(const i of r.items)n[i.key.slice(0,i.key.indexOf(":"))]=(n[i.key.slice(0,i.key.indexOf(":"))]??0)+1;console.log(r.items.length+" "+Object.entries(n).map(([k,v])=>k+" "+v).join(", "))' "$WORK/export.json" || echo '? ?')
+  SCM_ITEMS=${COUNTS%% *}
+  SCM_FILES=${COUNTS#* }
   SCM_DB=$(du -b "$WORK/storage" | tail -n1 | cut -f1)
   SCM_CHANGES=$($SCM print-report --format json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log((r.changes??[]).length)})' || echo '?')
 fi
@@ -143,4 +149,4 @@ while IFS='	' read -r name t l0 l1 rc; do
 done < "$LOG"
 echo
 [ "$SKIP_AIDE" = 1 ] || echo "AIDE: $AIDE_ENTRIES entries (database $AIDE_BYTES bytes uncompressed); arguments in $WORK/aide/args; check output in $WORK/aide-check.out"
-[ "$SKIP_SCM" = 1 ] || echo "syschangemon: $SCM_ITEMS items, $SCM_FILES of them file://; storage $SCM_DB bytes; changes in the run's report: $SCM_CHANGES"
+[ "$SKIP_SCM" = 1 ] || echo "syschangemon: $SCM_ITEMS items ($SCM_FILES); storage $SCM_DB bytes; changes in the run's report: $SCM_CHANGES"
