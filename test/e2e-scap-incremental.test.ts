@@ -103,6 +103,13 @@ test('incremental: only the rules whose files changed are re-evaluated, with the
     const note = r3.notes.find((n: string) => n.startsWith('scap: standard: 3 rules whose inputs changed re-evaluated'));
     assert.ok(note, r3.notes.join('\n'));
     for (const r of ['file_groupowner_etc_shadow', 'file_owner_etc_shadow', 'file_permissions_etc_shadow']) assert.ok(note.includes(r), `${r} in ${note}`);
+    // oscap read a reduced datastream of these rules, kept privately in the storage directory.
+    assert.ok(!r3.notes.some((n: string) => n.includes('no reduced datastream')), r3.notes.join('\n'));
+    const reduced = fs.readdirSync(path.join(sb.storage, 'scap-reduced')).filter((n) => n.endsWith('.xml'));
+    assert.equal(reduced.length, 1, reduced.join(' '));
+    const copy = path.join(sb.storage, 'scap-reduced', reduced[0]!);
+    assert.equal(fs.statSync(copy).mode & 0o777, 0o600);
+    assert.deepEqual([...fs.readFileSync(copy, 'utf8').matchAll(/<xccdf-1\.2:Rule [^>]*id="xccdf_org\.ssgproject\.content_rule_([^"]+)"/g)].map((m) => m[1]).sort(), ['file_groupowner_etc_shadow', 'file_owner_etc_shadow', 'file_permissions_etc_shadow']);
     assert.equal(r3.compliance.length, 1);
     const t = r3.compliance[0];
     assert.deepEqual([t.rule, t.old, t.new], ['file_permissions_etc_shadow', 'pass', 'fail']);

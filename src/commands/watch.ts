@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Fingerprinter, inputCovers, watchDirs } from '../collectors/common/inputs.js';
-import { profileMap, scapEvalSettings, shortProfileId, withRequires } from '../collectors/scap/index.js';
+import { partialDatastream, profileMap, scapEvalSettings, shortProfileId, withRequires } from '../collectors/scap/index.js';
 import { evaluate, findOscap } from '../collectors/scap/oscap.js';
 import { parseXccdfFile } from '../collectors/scap/xccdf.js';
 import { type WatchState, readWatchState, writeWatchState } from '../collectors/scap/watch-state.js';
@@ -77,6 +77,7 @@ export const watchCommand: CommandSpec = {
       state = { version: 1, profile: pm.profile, datastream_sha256: pm.map.datastream_sha256, rules: {}, transitions: [] };
     }
 
+    let warnedWhole = false;
     const evaluateRules = async (ids: string[], why: Map<string, string>): Promise<void> => {
       const fp = new Fingerprinter(root);
       const prints = new Map(ids.map((r) => [r, fp.inputs(pm.map.rules[r]!)]));
@@ -86,7 +87,12 @@ export const watchCommand: CommandSpec = {
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'syschangemon-watch-'));
       try {
         const results = path.join(tmp, 'results.xml');
-        const r = await evaluate({ bin, datastream: pm.datastream, profile: pm.profile, tailoring: settings.tailoring || undefined, rules: names, skipRules: [], resultsFile: results, timeoutMs: settings.timeoutMs, probeRoot: root || undefined, skipValid: true });
+        const ds = partialDatastream(pm.datastream, pm.map.datastream_sha256, names, pm.profile, settings.tailoring, app.cfg.storageDir);
+        if (!ds.reduced && !warnedWhole) {
+          say(`no reduced datastream (${ds.why}); oscap reads the whole datastream for each evaluation`);
+          warnedWhole = true;
+        }
+        const r = await evaluate({ bin, datastream: ds.file, profile: pm.profile, tailoring: settings.tailoring || undefined, rules: names, skipRules: [], resultsFile: results, timeoutMs: settings.timeoutMs, probeRoot: root || undefined, skipValid: true });
         if (r.exitCode !== 0 && r.exitCode !== 2) {
           say(`oscap exited ${r.exitCode ?? r.stderr}; the rules are evaluated again at the next change`);
           return;

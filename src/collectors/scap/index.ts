@@ -21,6 +21,7 @@ import { SCAP_ITEMS } from './items.js';
 import { loadRuleMap, type MappedRule, type RuleMap, selectedRules, sha256File, tailoringProfiles } from './rulemap.js';
 import { Fingerprinter, inputCovers, patternText } from '../common/inputs.js';
 import { readWatchState } from './watch-state.js';
+import { reducedDatastream } from './reduce.js';
 
 const PROFILE_PREFIX = 'xccdf_org.ssgproject.content_profile_';
 const RULE_PREFIX = 'xccdf_org.ssgproject.content_rule_';
@@ -150,6 +151,28 @@ export function withRequires(map: RuleMap, rules: Iterable<string>, selected: Re
 }
 
 export type { MappedRule };
+
+/**
+ * The datastream a partial evaluation of `rules` reads: a reduced copy that holds only them
+ * (cached in the storage directory; oscap then loads a few hundred kilobytes instead of the
+ * whole datastream), or the whole datastream when no copy can be made, with the reason.
+ */
+export function partialDatastream(
+  datastream: string,
+  sha: string,
+  rules: string[],
+  profile: string,
+  tailoring: string,
+  cacheDir: string | undefined,
+): { file: string; reduced: boolean; why?: string } {
+  if (!cacheDir) return { file: datastream, reduced: false, why: 'no storage directory' };
+  try {
+    // A tailoring file's profile may extend any of the datastream's: they all stay then.
+    return { file: reducedDatastream(datastream, sha, rules, tailoring ? [] : [profile], cacheDir).file, reduced: true };
+  } catch (err) {
+    return { file: datastream, reduced: false, why: messageOf(err) };
+  }
+}
 
 /** The line of oscap's stderr that says what went wrong (its WARNINGs are about remote content). */
 function oscapError(stderr: string): string {
@@ -291,18 +314,22 @@ async function collectScap(ctx: CollectContext, o: ScapOptions, options: Options
   try {
     const resultsFile = path.join(tmp, 'results.xml');
     const started = new Date().toISOString();
+    const ds = p.full ? { file: datastream, reduced: false } : partialDatastream(datastream, dsSha, p.rules, profile, o.tailoring, stateDir);
+    if (!p.full && !ds.reduced) ctx.note(`scap: ${short}: no reduced datastream for the partial evaluation (${ds.why}); oscap reads the whole one`);
     const r = await evaluate({
       bin,
-      datastream,
+      datastream: ds.file,
       profile,
       tailoring: o.tailoring || undefined,
       rules: p.full ? o.rules : p.rules,
-      skipRules: o.skipRules,
+      // A reduced datastream holds no other rule to skip.
+      skipRules: ds.reduced ? [] : o.skipRules,
       resultsFile,
       timeoutMs: o.timeoutMs,
       probeRoot: o.probeRoot || undefined,
-      // oscap validated this very content at the last evaluation; validation costs ~0.4 s.
-      skipValid: prev?.attributes.content_sha256 === hash,
+      // oscap validated this very content at the last evaluation (validation costs ~0.4 s); a
+      // reduced copy is that content with elements left out.
+      skipValid: ds.reduced || prev?.attributes.content_sha256 === hash,
     });
     // oscap: 0 all passed, 2 some rule failed, 1 an error.
     if (r.timedOut) throw new Error(`oscap timed out after ${o.timeoutMs / 1000} s; the previous results stay the comparison base`);
