@@ -3,8 +3,10 @@
  * Benchmark of incremental compliance runs (scap collector) on the shared SSG Debian 12
  * datastream with OSCAP_PROBE_ROOT pointed at a small copied tree: one full evaluation of the
  * profile first, then N `syschangemon collect` runs with no change, N runs each after an
- * sshd_config edit, and N runs of the same CLI with the scap collector off (process start,
- * config and store: the base the collector's cost is measured against). Medians.
+ * sshd_config edit (the first of them reported apart: it builds the datastream's index and the
+ * reduced copy of those rules, cached after), and N runs of the same CLI with the scap
+ * collector off (process start, config and store: the base the collector's cost is measured
+ * against). Medians of wall time and of user+sys CPU.
  *
  *   npm run build && node bench/scap-incremental.mjs [--runs 5] [--profile anssi_bp28_high]
  */
@@ -44,11 +46,17 @@ const conf = (dir, scap) => {
 const withScap = conf(path.join(work, 'on'), true);
 const without = conf(path.join(work, 'off'), false);
 
-function collect(dir) {
+// user+sys CPU of each run (GNU time), beside wall time: on a shared machine it moves less.
+const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : '';
+const cpu = [];
+function collect(dir, cpus) {
   const t0 = performance.now();
-  const c = spawnSync(process.execPath, [path.join(REPO, 'dist/cli.js'), '-c', dir, '--quiet', 'collect'], { encoding: 'utf8' });
+  const argv = [process.execPath, path.join(REPO, 'dist/cli.js'), '-c', dir, '--quiet', 'collect'];
+  const c = TIME ? spawnSync(TIME, ['-f', 'CPU %U %S', ...argv], { encoding: 'utf8' }) : spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
   const ms = performance.now() - t0;
   if (c.status !== 0) throw new Error(c.stderr);
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(c.stderr);
+  if (cpus && m) cpus.push((Number(m[1]) + Number(m[2])) * 1000);
   return ms;
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -64,11 +72,15 @@ collect(without);
 const base = [];
 const noChange = [];
 const edited = [];
+const cpuOf = { base: [], noChange: [], edited: [] };
+let firstEdit;
 for (let i = 0; i < runs; i++) {
-  base.push(collect(without));
-  noChange.push(collect(withScap));
+  base.push(collect(without, cpuOf.base));
+  noChange.push(collect(withScap, cpuOf.noChange));
   fs.writeFileSync(sshd, `PermitRootLogin ${i % 2 ? 'no' : 'yes'}\nPermitEmptyPasswords no\nClientAliveInterval 300\n`);
-  edited.push(collect(withScap));
+  // The first edit also builds the datastream's index and the reduced copy of these rules (cached after).
+  if (i === 0) firstEdit = collect(withScap);
+  else edited.push(collect(withScap, cpuOf.edited));
 }
 // What the last edited run re-evaluated.
 const rep = spawnSync(process.execPath, [path.join(REPO, 'dist/cli.js'), '-c', withScap, 'diff'], { encoding: 'utf8' });
@@ -79,12 +91,16 @@ void sessions;
 
 console.log(`scap incremental benchmark, profile ${opt.profile}, ${runs} runs, node ${process.version}, ${os.cpus().length} CPUs, load ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}\n`);
 console.log(`full evaluation (first collect): ${fmt(full)}`);
-console.log('| run | median | range | over the collector-off base |');
-console.log('| --- | --- | --- | --- |');
-const row = (name, xs, ref) => console.log(`| ${name} | ${fmt(median(xs))} | ${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))} | ${ref === undefined ? '' : `${fmt(median(xs) - median(ref))}`} |`);
-row('collect, scap off (base)', base);
-row('collect, scap on, no change', noChange, base);
-row('collect, scap on, after an sshd_config edit', edited, base);
-console.log(`\nadded cost of the edit over a no-change run: ${fmt(median(edited) - median(noChange))}`);
+console.log(`first edit (builds the index and the reduced copy): ${fmt(firstEdit)}`);
+console.log('| run | median wall | range | over the collector-off base | median CPU (user+sys) | CPU over the base |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+const row = (name, xs, ref, c, cref) =>
+  console.log(
+    `| ${name} | ${fmt(median(xs))} | ${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))} | ${ref === undefined ? '' : fmt(median(xs) - median(ref))} | ${c.length ? fmt(median(c)) : ''} | ${cref?.length && c.length ? fmt(median(c) - median(cref)) : ''} |`,
+  );
+row('collect, scap off (base)', base, undefined, cpuOf.base);
+row('collect, scap on, no change', noChange, base, cpuOf.noChange, cpuOf.base);
+row('collect, scap on, after an sshd_config edit', edited, base, cpuOf.edited, cpuOf.base);
+console.log(`\nadded cost of the edit over a no-change run: ${fmt(median(edited) - median(noChange))} wall, ${cpuOf.edited.length ? fmt(median(cpuOf.edited) - median(cpuOf.noChange)) : '?'} CPU`);
 console.log(`last edited run: ${note}`);
 fs.rmSync(work, { recursive: true, force: true });
