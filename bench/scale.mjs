@@ -133,10 +133,10 @@ try {
     const conf = config(path.join(work, 'etc'), [tree], {
       extra: `mail_handler = sendmail\n\n[mail.smtp]\nto_addr = root@localhost\nfrom_addr = scm@localhost\nsendmail_path = ${sendmail}\n`,
     });
-    step('collect (first)', scm(conf, 'collect', '-q'));
+    step('collect (first)', scm(conf, 'collect', '--quiet'));
     for (const f of files) fs.appendFileSync(f, 'changed\n');
-    step(`collect (${n} changed)`, scm(conf, 'collect', '-q'));
-    step('diff', scm(conf, 'diff', '-q'), { runs });
+    step(`collect (${n} changed)`, scm(conf, 'collect', '--quiet'));
+    step('diff', scm(conf, 'diff', '--quiet'), { runs });
     step('print-report --format text', scm(conf, 'print-report', '--format', 'text'), { runs });
     step('print-report --format json', scm(conf, 'print-report', '--format', 'json'), { runs });
     step('export --format json', scm(conf, 'export', '--format', 'json'), { runs });
@@ -155,14 +155,14 @@ try {
     const tree = path.join(work, 'tree');
     const files = flatTree(tree, n);
     const conf = config(path.join(work, 'etc'), [tree]);
-    step('collect (first)', scm(conf, 'collect', '-q'));
+    step('collect (first)', scm(conf, 'collect', '--quiet'));
     const rand = prng(11);
     const k = Math.max(1, Math.round(n * churn));
     const picked = new Set();
     while (picked.size < k) picked.add(Math.floor(rand() * n));
     for (const i of picked) fs.appendFileSync(files[i], 'changed\n');
-    step(`collect (${k} changed)`, scm(conf, 'collect', '-q'));
-    step('diff', scm(conf, 'diff', '-q'), { runs: Math.max(runs, 3) });
+    step(`collect (${k} changed)`, scm(conf, 'collect', '--quiet'));
+    step('diff', scm(conf, 'diff', '--quiet'), { runs: Math.max(runs, 3) });
     step('print-report --format text', scm(conf, 'print-report', '--format', 'text'), { runs });
     console.log(`### diff of two ${n}-file sessions\n\n${head} Tree: ${n} files of one line in ${Math.ceil(n / 1000)} directories (${n + Math.ceil(n / 1000) + 1} items per session); ${k} files (${churn * 100}%) had a line appended before the second collect.\n`);
     console.log(table());
