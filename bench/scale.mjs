@@ -131,7 +131,7 @@ try {
     const sendmail = path.join(work, 'sendmail');
     fs.writeFileSync(sendmail, '#!/bin/sh\nexec cat > /dev/null\n', { mode: 0o755 });
     const conf = config(path.join(work, 'etc'), [tree], {
-      extra: `mail_handler = sendmail\n\n[mail.smtp]\nto_addr = root@localhost\nfrom_addr = scm@localhost\nsendmail_path = ${sendmail}\n`,
+      extra: `mail_handler = sendmail\n\n[mail.smtp]\nto_addr = root@localhost\nfrom = scm@localhost\nsendmail_path = ${sendmail}\n`,
     });
     step('collect (first)', scm(conf, 'collect', '--quiet'));
     for (const f of files) fs.appendFileSync(f, 'changed\n');

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SysError } from '../errors.js';
+import { messageOf, SysError } from '../errors.js';
 import { checkStorageDir, DB_COMPANIONS, LOCK_FILE, UnsafeFileError } from '../store/secure-dir.js';
 import type { Store } from '../store/store.js';
 import type { App } from '../core/app.js';
@@ -82,6 +82,11 @@ export const resetCommand: CommandSpec = {
     // The new baseline first: a reset killed before it is complete leaves the old sessions.
     const { session } = await app.collect();
     const dropped = app.db().keepOnly(session, app.signer().sign);
+    try {
+      app.db().reclaimSpace();
+    } catch (err) {
+      app.log.warn(`reset: could not give the freed space back to the file system: ${messageOf(err)}`);
+    }
     app.db().checkpoint();
     app.log.debug(`reset: ${dropped.sessions} older sessions dropped`);
     if (!quiet && process.stdout.isTTY) out(`new baseline: session ${session.uuid} with ${session.item_count} items\n`);

@@ -200,8 +200,17 @@ export class App {
   cleanup(): { sessions: number; reports: number } {
     this.takeLock();
     const main = this.cfg.sections.syschangemon ?? {};
-    const res = this.db().cleanup(Number(main.session_keep ?? 24), Number(main.report_keep ?? 24));
+    const store = this.db();
+    const res = store.cleanup(Number(main.session_keep ?? 24), Number(main.report_keep ?? 24));
     this.log.debug(`cleanup: ${res.sessions} sessions and ${res.reports} reports removed`);
+    // What was removed is committed; giving its space back may fail (a full disk for VACUUM)
+    // without losing anything.
+    try {
+      const r = store.reclaimSpace();
+      if (r.how !== 'none') this.log.debug(`cleanup: database ${r.before} -> ${r.after} pages (${r.how === 'vacuum' ? 'VACUUM, now auto_vacuum = incremental' : 'incremental vacuum'})`);
+    } catch (err) {
+      this.log.warn(`cleanup: could not give the freed space back to the file system: ${messageOf(err)}`);
+    }
     return res;
   }
 }

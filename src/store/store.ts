@@ -144,6 +144,10 @@ export class Store {
       const version = store.identify();
       if (!readonly) {
         makePrivateByPath(file);
+        // A new database gives the pages cleanup frees back to the file system
+        // (reclaimSpace); this can only be chosen before its first table, and before WAL mode
+        // writes the file's header.
+        if (version === 0) db.pragma('auto_vacuum = INCREMENTAL');
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
       }
@@ -698,6 +702,35 @@ export class Store {
 
   deleteMeta(name: string): void {
     this.db.prepare('DELETE FROM meta WHERE name = ?').run(name);
+  }
+
+  /**
+   * Give the pages freed by deletions (cleanup) back to the file system, so the file shrinks
+   * with what it holds. A database made with auto_vacuum = INCREMENTAL (every database made
+   * since) moves its last pages into the free ones (cost in proportion to the freed pages),
+   * once a sixteenth of it is free (a few free pages are reused by the next session); an
+   * older one is rewritten once with VACUUM, which makes it incremental too, when at least a
+   * quarter of it is free (less is reused by the next sessions anyway). Then the WAL is
+   * checkpointed and truncated. Returns the file's pages before and after.
+   */
+  reclaimSpace(): { before: number; after: number; how: 'none' | 'incremental' | 'vacuum' } {
+    const pages = () => this.db.pragma('page_count', { simple: true }) as number;
+    const before = pages();
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    let how: 'none' | 'incremental' | 'vacuum' = 'none';
+    if (free > 0) {
+      if ((this.db.pragma('auto_vacuum', { simple: true }) as number) === 2) {
+        if (free * 16 < before) return { before, after: before, how };
+        this.db.pragma('incremental_vacuum');
+        how = 'incremental';
+      } else if (free * 4 >= before) {
+        this.db.pragma('auto_vacuum = INCREMENTAL');
+        this.db.exec('VACUUM');
+        how = 'vacuum';
+      }
+    }
+    if (how !== 'none') this.checkpoint();
+    return { before, after: pages(), how };
   }
 
   /** Give back free pages after large deletions (cheap when there is nothing to do). */
