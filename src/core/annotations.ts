@@ -15,7 +15,7 @@ import type { OptionSpec } from '../types.js';
 import { ConfigError } from '../errors.js';
 import { decodeConfig, parseIni } from '../config/ini.js';
 import { compileGlob, type Glob } from './glob.js';
-import type { Report } from './report-model.js';
+import type { Report, ReportChange } from './report-model.js';
 
 export interface Annotation {
   pattern: string;
@@ -80,6 +80,15 @@ export function findAnnotation(list: readonly Annotation[], key: string): Annota
  * or bad since the configuration was loaded is a note, never a failed report.
  */
 export function annotateReport(report: Report, files: ReadonlyMap<string, string>): void {
+  const annotate = changeAnnotator(report, files);
+  if (annotate) for (const c of report.changes) annotate(c);
+}
+
+/**
+ * What annotateReport does to one change, for changes that arrive one by one; undefined when
+ * no list applies. The lists are read once; one that cannot be read is a note of `report`.
+ */
+export function changeAnnotator(report: Pick<Report, 'notes'>, files: ReadonlyMap<string, string>): ((c: ReportChange) => void) | undefined {
   const lists = new Map<string, Annotation[]>();
   for (const [plugin, file] of files) {
     try {
@@ -88,10 +97,10 @@ export function annotateReport(report: Report, files: ReadonlyMap<string, string
       (report.notes ??= []).push(`${plugin}: annotations not applied: ${(err as Error).message}`);
     }
   }
-  if (lists.size === 0) return;
-  for (const c of report.changes) {
+  if (lists.size === 0) return undefined;
+  return (c) => {
     const list = lists.get(c.plugin);
     const a = list && findAnnotation(list, c.key);
     if (a) c.annotation = { note: a.note, ...(a.service ? { service: a.service } : {}) };
-  }
+  };
 }

@@ -15,9 +15,9 @@ import type { Collector } from '../types.js';
 import type { Logger } from './logger.js';
 import { stderrLogger } from './logger.js';
 import { describeChanges, type ShownAttribute } from './items.js';
-import type { Report, ReportChange } from './report-model.js';
+import type { ReportChange } from './report-model.js';
 import { loadSigningKey, signText } from './signing.js';
-import { buildReport } from './report.js';
+import { type BuiltReport, storeReport } from './report.js';
 import { collect, type CollectResult, type ProgressSink } from './runner.js';
 
 /** Options every command accepts (see src/cli.ts). */
@@ -181,7 +181,7 @@ export class App {
   }
 
   /** Diff and store a report; undefined when there are not yet two sessions. */
-  diff(): Report | undefined {
+  diff(): BuiltReport | undefined {
     this.takeLock();
     const pair = this.sessionsToCompare();
     if (!pair) return undefined;
@@ -189,7 +189,7 @@ export class App {
     // Sessions named with -o/-u are compared with each other whatever the baseline.
     const named = this.args.oldSessionUuid !== undefined || this.args.sessionUuid !== undefined;
     const baseline = this.baselineMode === 'accepted' && !named ? 'accepted' : 'previous';
-    return buildReport(this.db(), this.cfg, this.collectors, pair.oldS, pair.newS, this.log, { mailState, baseline });
+    return storeReport(this.db(), this.cfg, this.collectors, pair.oldS, pair.newS, this.log, { mailState, baseline });
   }
 
   /** `[syschangemon] baseline`: what reports compare against. */

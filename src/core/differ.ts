@@ -63,10 +63,19 @@ export type IgnoredAttribute = (plugin: string, key: string, attribute: string) 
  * `ignored` attributes is no change; a changed item does not list them.
  */
 export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow, ignored?: IgnoredAttribute): DiffResult {
+  return { changes: [...sessionChanges(store, oldS, newS, ignored)], errors: store.errorItems(newS) };
+}
+
+/**
+ * The changes between two complete sessions one by one, in key order, as diffSessions lists
+ * them: read from the store in pages (Store.itemDiffs), so a caller that does not keep them
+ * (buildReport storing them as they come) holds one page at a time, whatever their number.
+ */
+export function sessionChanges(store: Store, oldS: SessionRow, newS: SessionRow, ignored?: IgnoredAttribute): Generator<ReportChange> {
   if (oldS.id >= newS.id) {
     throw usageError(`the old session ${oldS.uuid} is not older than the new session ${newS.uuid}`);
   }
-  return { changes: changesOf(store, store.itemDiffs(oldS, newS), oldS.started_at, newS.started_at, ignored), errors: store.errorItems(newS) };
+  return changesOf(store, store.itemDiffs(oldS, newS), oldS.started_at, newS.started_at, ignored);
 }
 
 /**
@@ -75,26 +84,28 @@ export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow, i
  * in this session. The store's accepted baseline must be synced to `newS`.
  */
 export function diffAccepted(store: Store, newS: SessionRow, ignored?: IgnoredAttribute): DiffResult {
-  const changes = changesOf(store, store.unacceptedDiffs(newS), 'accepted', newS.started_at, ignored, (c, d) => {
-    c.unaccepted_since = d.since;
-    c.changed_this_run = d.changedNow;
-  });
+  const changes = [
+    ...changesOf(store, store.unacceptedDiffs(newS), 'accepted', newS.started_at, ignored, (c, d) => {
+      c.unaccepted_since = d.since;
+      c.changed_this_run = d.changedNow;
+    }),
+  ];
   return { changes, errors: store.errorItems(newS) };
 }
 
-/** Report changes of item differences, with unified diffs of kept contents. */
-function changesOf<D extends ItemDiff>(
+/**
+ * Report changes of item differences, with unified diffs of kept contents, one by one. The
+ * differences must not hold the connection busy (Store.itemDiffs reads in pages): the kept
+ * contents are read as each change is made.
+ */
+function* changesOf<D extends ItemDiff>(
   store: Store,
   diffs: Iterable<D>,
   oldHeader: string,
   newHeader: string,
   ignored?: IgnoredAttribute,
   decorate?: (change: ReportChange, d: D) => void,
-): ReportChange[] {
-  const changes: ReportChange[] = [];
-  // Content diffs need the blobs, which cannot be read while the rows stream: they are
-  // computed once the rows are read, so the rows are never all in memory at once.
-  const pending: { change: ReportChange; label: string; oldC: Record<string, string>; newC: Record<string, string>; stored: unknown }[] = [];
+): Generator<ReportChange> {
   for (const d of diffs) {
     const change: ReportChange = {
       key: d.key,
@@ -107,32 +118,37 @@ function changesOf<D extends ItemDiff>(
       if (!d.contentsChanged && Object.keys(change.attributes).length === 0) continue;
     }
     const stored = d.new?.attributes.stored ?? d.old?.attributes.stored;
+    // (The order the properties are set in is the order the JSON report lists them.)
     if (d.contentsChanged) {
+      decorate?.(change, d);
       const scheme = splitKey(d.key).scheme;
       const label = scheme === 'file' || scheme === 'conffile' ? displayPath(d.key) : d.key;
-      pending.push({ change, label, oldC: d.old?.contentHashes ?? {}, newC: d.new?.contentHashes ?? {}, stored });
-    } else noDiffNote(change, stored);
-    decorate?.(change, d);
-    changes.push(change);
-  }
-  for (const { change, label, oldC, newC, stored } of pending) {
-    const names = [...new Set([...Object.keys(oldC), ...Object.keys(newC)])].sort();
-    const diffs: string[] = [];
-    for (const name of names) {
-      if (oldC[name] === newC[name]) continue;
-      const oldText = (oldC[name] ? store.blobBytes(oldC[name]!) : undefined) ?? EMPTY;
-      const newText = (newC[name] ? store.blobBytes(newC[name]!) : undefined) ?? EMPTY;
-      const full = names.length > 1 || name !== 'content' ? `${label} (${name})` : label;
-      // Bounded in time and memory (linediff.ts): past the budget, the line counts and sha256.
-      const d = lineDiff(full, oldText, newText, oldHeader, newHeader, { old: oldC[name] ?? 'none', new: newC[name] ?? 'none' });
-      if (d.kind === 'diff') diffs.push(d.patch);
-      else if (d.kind === 'too_large') {
-        const note = tooLargeNote(names.length > 1 || name !== 'content' ? name : undefined, d);
-        change.note = change.note ? `${change.note}; ${note}` : note;
-      }
+      contentDiffs(store, change, label, d.old?.contentHashes ?? {}, d.new?.contentHashes ?? {}, oldHeader, newHeader);
+      noDiffNote(change, stored);
+    } else {
+      noDiffNote(change, stored);
+      decorate?.(change, d);
     }
-    if (diffs.length) change.diff = diffs.join('');
-    noDiffNote(change, stored);
+    yield change;
   }
-  return changes;
+}
+
+/** The unified diffs (or the too-large notes) of the kept contents that differ. */
+function contentDiffs(store: Store, change: ReportChange, label: string, oldC: Record<string, string>, newC: Record<string, string>, oldHeader: string, newHeader: string): void {
+  const names = [...new Set([...Object.keys(oldC), ...Object.keys(newC)])].sort();
+  const diffs: string[] = [];
+  for (const name of names) {
+    if (oldC[name] === newC[name]) continue;
+    const oldText = (oldC[name] ? store.blobBytes(oldC[name]!) : undefined) ?? EMPTY;
+    const newText = (newC[name] ? store.blobBytes(newC[name]!) : undefined) ?? EMPTY;
+    const full = names.length > 1 || name !== 'content' ? `${label} (${name})` : label;
+    // Bounded in time and memory (linediff.ts): past the budget, the line counts and sha256.
+    const d = lineDiff(full, oldText, newText, oldHeader, newHeader, { old: oldC[name] ?? 'none', new: newC[name] ?? 'none' });
+    if (d.kind === 'diff') diffs.push(d.patch);
+    else if (d.kind === 'too_large') {
+      const note = tooLargeNote(names.length > 1 || name !== 'content' ? name : undefined, d);
+      change.note = change.note ? `${change.note}; ${note}` : note;
+    }
+  }
+  if (diffs.length) change.diff = diffs.join('');
 }

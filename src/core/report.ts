@@ -7,13 +7,13 @@ import type { Config } from '../config/config.js';
 import type { MailState, ReportRow, SessionRow, Store } from '../store/store.js';
 import type { Collector, ReportHookContext } from '../types.js';
 import { messageOf } from '../errors.js';
-import { diffAccepted, diffSessions } from './differ.js';
+import { diffAccepted, diffSessions, sessionChanges } from './differ.js';
 import { ignoreMatcher } from './ignore.js';
-import { annotateReport } from './annotations.js';
+import { annotateReport, changeAnnotator } from './annotations.js';
 import type { Logger } from './logger.js';
 import type { ChangeSource } from './render.js';
 import type { OmittedChanges, Report, ReportChange, SessionRef } from './report-model.js';
-import { assignSeverities, atLeast, needsAttention, severityRules } from './severity.js';
+import { assignSeverities, atLeast, needsAttention, severityAssigner, severityRules } from './severity.js';
 import type { SeverityLevel } from './report-model.js';
 
 /** A session as reports name it, with its digest in the chain (null when it has none). */
@@ -23,7 +23,15 @@ export function sessionRef(s: SessionRow, store?: Store): SessionRef {
   return ref;
 }
 
-/** Diff two sessions into a report, let the collectors enrich it, and store it. */
+/** A stored report as buildReport and storeReport return it: its changes only when kept in memory. */
+export type BuiltReport = Omit<Report, 'changes'> & { changes?: ReportChange[] };
+
+interface BuildOptions {
+  mailState: MailState;
+  baseline?: 'previous' | 'accepted';
+}
+
+/** Diff two sessions into a report, let the collectors enrich it, and store it: the whole report, its changes included. */
 export function buildReport(
   store: Store,
   cfg: Config,
@@ -31,10 +39,103 @@ export function buildReport(
   oldS: SessionRow,
   newS: SessionRow,
   log: Logger,
-  opts: { mailState: MailState; baseline?: 'previous' | 'accepted' },
+  opts: BuildOptions,
 ): Report {
+  return makeReport(store, cfg, collectors, oldS, newS, log, opts, true).report;
+}
+
+/**
+ * As buildReport, for commands (diff, run): what they need of the report (uuid, summary)
+ * without holding its changes when they could be stored as they were made (see makeReport),
+ * so a report of 200k changes costs one page of them in memory.
+ */
+export function storeReport(
+  store: Store,
+  cfg: Config,
+  collectors: readonly Collector[],
+  oldS: SessionRow,
+  newS: SessionRow,
+  log: Logger,
+  opts: BuildOptions,
+): BuiltReport {
+  const { report, streamed } = makeReport(store, cfg, collectors, oldS, newS, log, opts, false);
+  if (!streamed) return report;
+  const { changes: _none, ...rest } = report;
+  return rest;
+}
+
+/**
+ * Build and store a report. The collectors' report hooks see and change the whole list of
+ * changes, so with any of them enabled (or the accepted baseline) the changes are held in
+ * memory until stored. Without them each change goes from the differ through annotations and
+ * severity straight into the stored report, page by page (`keep`: also kept in the returned
+ * report); the stored report is the same either way.
+ */
+function makeReport(
+  store: Store,
+  cfg: Config,
+  collectors: readonly Collector[],
+  oldS: SessionRow,
+  newS: SessionRow,
+  log: Logger,
+  opts: BuildOptions,
+  keep: boolean,
+): { report: Report; streamed: boolean } {
   const ignore = new Map([...cfg.plugins].map(([name, pc]) => [name, ignoreMatcher(pc.options.ignore_attributes)]));
   const ignored = (plugin: string, key: string, attribute: string) => ignore.get(plugin)?.(key, attribute) ?? false;
+  const accepted = opts.baseline === 'accepted';
+  const hooked = collectors.some((c) => (c.enrichReport || c.report?.section) && cfg.plugins.get(c.name)?.enabled);
+  if (accepted || hooked) return { report: wholeReport(store, cfg, collectors, oldS, newS, log, opts, ignored), streamed: false };
+  const errors = store.errorItems(newS);
+  const report: Report = {
+    uuid: randomUUID(),
+    created_at: new Date().toISOString(),
+    hostname: newS.hostname,
+    old_session: sessionRef(oldS, store),
+    new_session: sessionRef(newS, store),
+    summary: { added: 0, removed: 0, changed: 0, errors: errors.length },
+    changes: [],
+    logins: [],
+    errors,
+    notes: store.sessionNotes(newS),
+  };
+  const annotate = changeAnnotator(report, annotationFiles(cfg));
+  const severity = severityAssigner({
+    collectors,
+    rules: severityRules(cfg.sections.severity),
+    item: (key) => store.sessionItem(newS, key)?.attributes,
+  });
+  const summary = report.summary;
+  function* changes(): Generator<ReportChange> {
+    for (const c of sessionChanges(store, oldS, newS, ignored)) {
+      summary[c.change]++;
+      annotate?.(c);
+      severity.assign(c);
+      if (keep) report.changes.push(c);
+      yield c;
+    }
+    severity.finish(summary);
+  }
+  store.saveReportStreamed(report, changes(), opts.mailState);
+  return { report, streamed: true };
+}
+
+/** The annotations files of the enabled collectors that name one. */
+function annotationFiles(cfg: Config): Map<string, string> {
+  return new Map([...cfg.plugins].filter(([, pc]) => pc.enabled && typeof pc.options.annotations === 'string' && pc.options.annotations !== '').map(([name, pc]) => [name, String(pc.options.annotations)]));
+}
+
+/** The report built whole in memory, for the collectors' report hooks, then stored. */
+function wholeReport(
+  store: Store,
+  cfg: Config,
+  collectors: readonly Collector[],
+  oldS: SessionRow,
+  newS: SessionRow,
+  log: Logger,
+  opts: BuildOptions,
+  ignored: (plugin: string, key: string, attribute: string) => boolean,
+): Report {
   // With the accepted baseline, the changes are those against each key's accepted state;
   // oldS (the session before) is still named, for its time and digest.
   const accepted = opts.baseline === 'accepted';
@@ -86,7 +187,7 @@ export function buildReport(
   }
   countChanges(report);
   // After the hooks: explained_by, owner_package and annotations decide levels too.
-  annotateReport(report, new Map([...cfg.plugins].filter(([, pc]) => pc.enabled && typeof pc.options.annotations === 'string' && pc.options.annotations !== '').map(([name, pc]) => [name, String(pc.options.annotations)])));
+  annotateReport(report, annotationFiles(cfg));
   assignSeverities(report, {
     collectors,
     rules: severityRules(cfg.sections.severity),

@@ -288,17 +288,33 @@ export function changeSeverity(c: ReportChange, ctx: SeverityContext, byName: Ma
 
 /** Set `severity` (and `severity_reason`) on every change and `summary.severity`. */
 export function assignSeverities(report: Report, ctx: SeverityContext): void {
+  const assigner = severityAssigner(ctx);
+  for (const c of report.changes) assigner.assign(c);
+  assigner.finish(report.summary);
+}
+
+/**
+ * What assignSeverities does, for changes that arrive one by one: `assign` sets each change's
+ * level, `finish` writes `summary.severity` and `summary.by_severity` of all assigned.
+ */
+export function severityAssigner(ctx: SeverityContext): { assign(c: ReportChange): void; finish(summary: Report['summary']): void } {
   const byName = new Map(ctx.collectors.map((c) => [c.name, c]));
   let top = -1;
-  for (const c of report.changes) {
-    const v = changeSeverity(c, ctx, byName);
-    c.severity = v.level;
-    if (v.reason) c.severity_reason = v.reason;
-    else delete c.severity_reason;
-    top = Math.max(top, severityRank(v.level));
-  }
-  report.summary.severity = top >= 0 ? SEVERITY_LEVELS[top]! : null;
-  report.summary.by_severity = severityCounts(report.changes);
+  const counts: Record<SeverityLevel, number> = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
+  return {
+    assign(c) {
+      const v = changeSeverity(c, ctx, byName);
+      c.severity = v.level;
+      if (v.reason) c.severity_reason = v.reason;
+      else delete c.severity_reason;
+      top = Math.max(top, severityRank(v.level));
+      if (isSeverityLevel(c.severity)) counts[c.severity]++;
+    },
+    finish(summary) {
+      summary.severity = top >= 0 ? SEVERITY_LEVELS[top]! : null;
+      summary.by_severity = { ...counts };
+    },
+  };
 }
 
 /** How many changes of each level, highest first, for the subject and headings. */

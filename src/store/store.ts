@@ -107,6 +107,8 @@ export class Store {
   readonly db: DB;
   readonly file: string;
   private blobStmt?: Database.Statement;
+  /** Temporary tables made by itemDiffs, one per iteration (several may be open at once). */
+  private diffTables = 0;
 
   private constructor(db: DB, file: string) {
     this.db = db;
@@ -270,34 +272,53 @@ export class Store {
   }
 
   /**
-   * The items that differ between two sessions (`oldS` older than `newS`), ordered by key,
-   * streamed: the connection is busy until the iteration ends, so nothing else may query it
-   * meanwhile. Items are stored as validity ranges, so this reads only the rows that changed
-   * between the sessions; a key that changed and changed back is left out.
+   * The items that differ between two sessions (`oldS` older than `newS`), ordered by key, in
+   * pages. Items are stored as validity ranges, so only the rows that changed between the
+   * sessions are read: their keys are gathered first into a temporary table kept in key order
+   * (keys only, not the rows), then the old and new rows are read a page at a time. Memory
+   * stays bounded whatever the number of changes, and the connection is free between pages:
+   * the caller may read contents or write a report meanwhile. A key that changed and changed
+   * back is left out.
    */
   *itemDiffs(oldS: SessionRow, newS: SessionRow): Generator<ItemDiff> {
-    const rows = this.db
-      .prepare(`
-        SELECT k.key, k.plugin, n.id AS n_id, n.attrs AS n_attrs, n.contents AS n_contents, n.error AS n_error,
+    const table = `temp.diff_keys_${++this.diffTables}`;
+    const ids = { a: oldS.id, b: newS.id };
+    this.db.exec(`CREATE TABLE ${table} (key TEXT PRIMARY KEY, key_id INTEGER NOT NULL, plugin TEXT NOT NULL) WITHOUT ROWID`);
+    try {
+      this.db
+        .prepare(`
+          INSERT INTO ${table} (key, key_id, plugin)
+          SELECT k.key, k.id, k.plugin FROM items n JOIN keys k ON k.id = n.key_id
+          WHERE n.valid_from > @a AND ${VALID_AT('n', '@b')}
+          UNION ALL
+          SELECT k.key, k.id, k.plugin FROM items o JOIN keys k ON k.id = o.key_id
+          WHERE o.valid_from <= @a AND o.valid_to IS NOT NULL AND o.valid_to >= @a AND o.valid_to < @b
+            AND NOT EXISTS (SELECT 1 FROM items n WHERE n.key_id = o.key_id AND ${VALID_AT('n', '@b')})`)
+        .run(ids);
+      const page = this.db.prepare(`
+        SELECT d.key, d.plugin, n.id AS n_id, n.attrs AS n_attrs, n.contents AS n_contents, n.error AS n_error,
                o.id AS o_id, o.attrs AS o_attrs, o.contents AS o_contents, o.error AS o_error
-        FROM items n JOIN keys k ON k.id = n.key_id
-        LEFT JOIN items o ON o.key_id = n.key_id AND ${VALID_AT('o', '@a')}
-        WHERE n.valid_from > @a AND ${VALID_AT('n', '@b')}
-        UNION ALL
-        SELECT k.key, k.plugin, NULL, NULL, NULL, NULL, o.id, o.attrs, o.contents, o.error
-        FROM items o JOIN keys k ON k.id = o.key_id
-        WHERE o.valid_from <= @a AND o.valid_to IS NOT NULL AND o.valid_to >= @a AND o.valid_to < @b
-          AND NOT EXISTS (SELECT 1 FROM items n WHERE n.key_id = o.key_id AND ${VALID_AT('n', '@b')})
-        ORDER BY 1`)
-      .iterate({ a: oldS.id, b: newS.id }) as IterableIterator<DiffRow>;
-    for (const row of rows) {
-      if (row.n_id !== null && row.o_id !== null && row.n_attrs === row.o_attrs && row.n_contents === row.o_contents && row.n_error === row.o_error) continue;
-      const d: ItemDiff = { key: row.key, plugin: row.plugin, contentsChanged: row.o_contents !== row.n_contents };
-      const o = row.o_id === null ? undefined : stateOf(row.o_attrs, row.o_contents, row.o_error);
-      const n = row.n_id === null ? undefined : stateOf(row.n_attrs, row.n_contents, row.n_error);
-      if (o) d.old = o;
-      if (n) d.new = n;
-      yield d;
+        FROM ${table} d
+        LEFT JOIN items n ON n.key_id = d.key_id AND ${VALID_AT('n', '@b')}
+        LEFT JOIN items o ON o.key_id = d.key_id AND ${VALID_AT('o', '@a')}
+        WHERE d.key > @after ORDER BY d.key LIMIT ${PAGE}`);
+      let after = '';
+      for (;;) {
+        const rows = page.all({ ...ids, after }) as DiffRow[];
+        for (const row of rows) {
+          if (row.n_id !== null && row.o_id !== null && row.n_attrs === row.o_attrs && row.n_contents === row.o_contents && row.n_error === row.o_error) continue;
+          const d: ItemDiff = { key: row.key, plugin: row.plugin, contentsChanged: row.o_contents !== row.n_contents };
+          const o = row.o_id === null ? undefined : stateOf(row.o_attrs, row.o_contents, row.o_error);
+          const n = row.n_id === null ? undefined : stateOf(row.n_attrs, row.n_contents, row.n_error);
+          if (o) d.old = o;
+          if (n) d.new = n;
+          yield d;
+        }
+        if (rows.length < PAGE) return;
+        after = rows[rows.length - 1]!.key;
+      }
+    } finally {
+      this.db.exec(`DROP TABLE IF EXISTS ${table}`);
     }
   }
 
@@ -403,6 +424,32 @@ export class Store {
           );
         const ins = this.db.prepare('INSERT INTO report_changes (report_id, seq, data) VALUES (?, ?, ?)');
         changes.forEach((c, i) => ins.run(info.lastInsertRowid, i, encodeChange(c)));
+      })
+      .immediate();
+  }
+
+  /**
+   * Store a report whose changes arrive one by one, in one transaction: the report's row,
+   * each change as `changes` yields it (it may read the database meanwhile, but not hold a
+   * statement open across a yield), then `report`'s head and counts as they are once the
+   * changes are all in (`changes` fills them in). Other readers see the report complete or
+   * not at all. `report.changes` is not read.
+   */
+  saveReportStreamed(report: Report, changes: Iterable<ReportChange>, mailState: MailState): void {
+    this.db
+      .transaction(() => {
+        const info = this.db
+          .prepare(`INSERT INTO reports (uuid, created_at, old_session_uuid, new_session_uuid, added, removed, changed, errors, head, mail_state)
+                    VALUES (?, ?, ?, ?, 0, 0, 0, 0, '{}', ?)`)
+          .run(report.uuid, report.created_at, report.old_session.uuid, report.new_session.uuid, mailState);
+        const id = info.lastInsertRowid;
+        const ins = this.db.prepare('INSERT INTO report_changes (report_id, seq, data) VALUES (?, ?, ?)');
+        let seq = 0;
+        for (const c of changes) ins.run(id, seq++, encodeChange(c));
+        const { changes: _kept, ...head } = report;
+        this.db
+          .prepare('UPDATE reports SET added = ?, removed = ?, changed = ?, errors = ?, head = ? WHERE id = ?')
+          .run(report.summary.added, report.summary.removed, report.summary.changed, report.summary.errors, encodeReportHead(head), id);
       })
       .immediate();
   }
