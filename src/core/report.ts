@@ -13,7 +13,7 @@ import { annotateReport, changeAnnotator } from './annotations.js';
 import type { Logger } from './logger.js';
 import type { ChangeSource } from './render.js';
 import type { OmittedChanges, Report, ReportChange, SessionRef } from './report-model.js';
-import { assignSeverities, atLeast, needsAttention, severityAssigner, severityRules } from './severity.js';
+import { assignSeverities, atLeast, needsAttention, severityAssigner, type SeverityContext, severityRules } from './severity.js';
 import type { SeverityLevel } from './report-model.js';
 
 /** A session as reports name it, with its digest in the chain (null when it has none). */
@@ -100,11 +100,7 @@ function makeReport(
     notes: store.sessionNotes(newS),
   };
   const annotate = changeAnnotator(report, annotationFiles(cfg));
-  const severity = severityAssigner({
-    collectors,
-    rules: severityRules(cfg.sections.severity),
-    item: (key) => store.sessionItem(newS, key)?.attributes,
-  });
+  const severity = severityAssigner(severityContext(store, cfg, collectors, newS));
   const summary = report.summary;
   function* changes(): Generator<ReportChange> {
     for (const c of sessionChanges(store, oldS, newS, ignored)) {
@@ -118,6 +114,16 @@ function makeReport(
   }
   store.saveReportStreamed(report, changes(), opts.mailState);
   return { report, streamed: true };
+}
+
+/** What the severity rules read: the configured rules, the new session's items, the enabled collectors. */
+function severityContext(store: Store, cfg: Config, collectors: readonly Collector[], newS: SessionRow): SeverityContext {
+  return {
+    collectors,
+    rules: severityRules(cfg.sections.severity),
+    item: (key) => store.sessionItem(newS, key)?.attributes,
+    enabled: new Set([...cfg.plugins].filter(([, pc]) => pc.enabled).map(([name]) => name)),
+  };
 }
 
 /** The annotations files of the enabled collectors that name one. */
@@ -188,12 +194,7 @@ function wholeReport(
   countChanges(report);
   // After the hooks: explained_by, owner_package and annotations decide levels too.
   annotateReport(report, annotationFiles(cfg));
-  assignSeverities(report, {
-    collectors,
-    rules: severityRules(cfg.sections.severity),
-    item: (key) => store.sessionItem(newS, key)?.attributes,
-    enabled: new Set([...cfg.plugins].filter(([, pc]) => pc.enabled).map(([name]) => name)),
-  });
+  assignSeverities(report, severityContext(store, cfg, collectors, newS));
   store.saveReport(report, opts.mailState);
   return report;
 }
