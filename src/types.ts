@@ -82,6 +82,11 @@ export interface CollectContext {
   readonly rescan?: boolean;
   /** The complete sessions kept, newest first (id and start time). */
   completeSessions(): ReadonlyArray<{ id: number; startedAt: string }>;
+  /**
+   * A named value another process shares through the store (`syschangemon watch` writes its
+   * results there), as committed when this session began; undefined when absent.
+   */
+  shared?(name: string): string | undefined;
 }
 
 /** Declares one config option a collector accepts. */
@@ -218,6 +223,8 @@ export interface ReportHookContext {
   oldItems(plugin: string): Iterable<StoredItem>;
   /** A stored text by its sha256, if kept. */
   content(sha256: string): string | undefined;
+  /** A named value shared through the store (see CollectContext.shared). */
+  shared?(name: string): string | undefined;
 }
 
 /** What `init` may know about the run. */

@@ -75,6 +75,11 @@ export interface ComplianceTransition {
   caused_by?: { key: string; plugin: string; change: ChangeKind; diff?: string }[];
   /** Who was logged in when those files changed (from the changes' logins, else by the files' mtime). */
   logins?: LoginSession[];
+  /**
+   * The result changes `syschangemon watch` saw between the two sessions, in order, with the
+   * file whose change it evaluated; a rule that flipped and flipped back has old = new.
+   */
+  watch?: { at: string; old: string; new: string; file: string }[];
 }
 
 /** Changes left out when a report was loaded for a bounded rendering (mail). */

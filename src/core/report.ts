@@ -169,6 +169,7 @@ function wholeReport(
     newItems: (plugin) => store.sessionItems(newS, plugin),
     oldItems: (plugin) => store.sessionItems(oldS, plugin),
     content: (sha) => store.blob(sha),
+    shared: (name) => store.meta(name),
   };
   for (const c of collectors) {
     const pc = cfg.plugins.get(c.name);

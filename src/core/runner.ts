@@ -157,5 +157,8 @@ function makeContext(
     completeSessions() {
       return store.sessions().map((s) => ({ id: s.id, startedAt: s.started_at }));
     },
+    shared(name: string) {
+      return store.meta(name);
+    },
   };
 }

@@ -747,6 +747,15 @@ export class Store {
     this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
   }
 
+  /**
+   * How long a statement waits for another connection's write transaction before it fails
+   * with SQLITE_BUSY (10 s by default). A long-running process that must not stall behind an
+   * hourly run (watch) sets it short and retries later.
+   */
+  setBusyTimeout(ms: number): void {
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(ms))}`);
+  }
+
   deleteMeta(name: string): void {
     this.db.prepare('DELETE FROM meta WHERE name = ?').run(name);
   }

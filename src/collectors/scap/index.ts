@@ -20,7 +20,7 @@ import { datastreamProfiles, mentionsProfile, parseXccdfFile, RESULTS } from './
 import { SCAP_ITEMS } from './items.js';
 import { loadRuleMap, type MappedRule, type RuleMap, selectedRules, sha256File, tailoringProfiles } from './rulemap.js';
 import { Fingerprinter, inputCovers, patternText } from '../common/inputs.js';
-import { readWatchState } from './watch-state.js';
+import { parseWatchState, transitionsBetween, type WatchState, type WatchTransition, watchStateName } from './watch-state.js';
 import { reducedDatastream } from './reduce.js';
 
 const PROFILE_PREFIX = 'xccdf_org.ssgproject.content_profile_';
@@ -242,7 +242,7 @@ function plan(ctx: CollectContext, o: ScapOptions, options: Options, datastream:
   else out.full = false;
   if (out.full || !pm) return out;
   const changed: string[] = [];
-  const watch = stateDir ? readWatchState(path.join(stateDir, `scap-watch-${shortProfileId(pm.profile)}.json`)) : undefined;
+  const watch = ctx.shared ? parseWatchState(ctx.shared(watchStateName(shortProfileId(pm.profile)))) : undefined;
   const watchUsable = watch && watch.datastream_sha256 === dsSha && watch.profile === pm.profile;
   for (const [r, f] of out.fingerprints) {
     const item = ctx.previous(`${prefix}${shortRuleId(r)}`);
@@ -441,10 +441,13 @@ export function complianceTransitions(report: Report, known: (key: string) => Re
 /** Attributes that change with every evaluation without the results changing. */
 const FINGERPRINT_ONLY = new Set(['inputs', 'partial_at', 'partial_rules', 'dpkg_status']);
 
-/** Drop item changes that are only new input fingerprints or partial-evaluation times. */
-function dropFingerprintChanges(report: Report): void {
+/**
+ * Drop item changes that are only new input fingerprints or partial-evaluation times; those of
+ * the rules in `keep` stay (watch saw them flip and flip back: the report must not be empty).
+ */
+function dropFingerprintChanges(report: Report, keep: ReadonlySet<string> = new Set()): void {
   const before = report.changes.length;
-  report.changes = report.changes.filter((c) => c.plugin !== 'scap' || c.change !== 'changed' || Object.keys(c.attributes).some((a) => !FINGERPRINT_ONLY.has(a)));
+  report.changes = report.changes.filter((c) => c.plugin !== 'scap' || c.change !== 'changed' || keep.has(c.key) || Object.keys(c.attributes).some((a) => !FINGERPRINT_ONLY.has(a)));
   report.summary.changed -= before - report.changes.length;
 }
 
@@ -499,6 +502,56 @@ function linkCauses(ctx: ReportHookContext, o: ScapOptions, transitions: Complia
   }
 }
 
+interface Seen {
+  profile: string;
+  t: WatchTransition;
+  state: WatchState;
+}
+
+/** The result changes syschangemon watch logged between the two sessions, for the profiles of the new session. */
+function watchSeen(ctx: ReportHookContext): Seen[] {
+  const out: Seen[] = [];
+  for (const i of ctx.newItems('scap')) {
+    if (!i.key.startsWith('scap://') || !i.key.endsWith('/_summary')) continue;
+    const profile = i.key.slice('scap://'.length, -'/_summary'.length);
+    const text = ctx.shared!(watchStateName(profile));
+    if (!text) continue;
+    const state = parseWatchState(text);
+    for (const t of transitionsBetween(state, ctx.report.old_session.started_at, ctx.report.new_session.started_at)) out.push({ profile, t, state });
+  }
+  return out;
+}
+
+/**
+ * The result changes syschangemon watch logged between the old and the new session, each under
+ * its rule's transition; a rule that flipped and flipped back (no change between the two
+ * sessions) gets an entry of its own, its current result on both sides.
+ */
+function addWatchTransitions(ctx: ReportHookContext, seen: Seen[], transitions: ComplianceTransition[]): ComplianceTransition[] {
+  if (!seen.length) return transitions;
+  const out = [...transitions];
+  const current = new Map<string, Record<string, unknown>>();
+  for (const i of ctx.newItems('scap')) current.set(i.key, i.attributes);
+  for (const { profile, t: w, state } of seen) {
+    const rule = shortRuleId(w.rule);
+    let t = out.find((x) => x.profile === profile && x.rule === rule);
+    if (!t) {
+      const a = current.get(`scap://${profile}/${rule}`) ?? {};
+      const now = typeof a.result === 'string' ? a.result : (state.rules[w.rule]?.result ?? w.new);
+      t = { profile, rule, title: String(a.title ?? state.rules[w.rule]?.title ?? ''), severity: String(a.severity ?? w.severity ?? ''), old: now, new: now };
+      out.push(t);
+    }
+    (t.watch ??= []).push({ at: w.at, old: w.old, new: w.new, file: w.file });
+  }
+  return out.sort(
+    (a, b) =>
+      category(a) - category(b) ||
+      (SEVERITY[a.severity] ?? 9) - (SEVERITY[b.severity] ?? 9) ||
+      a.profile.localeCompare(b.profile) ||
+      a.rule.localeCompare(b.rule),
+  );
+}
+
 export const scapCollector: Collector = {
   name: 'scap',
   description: 'OpenSCAP rule results and Docker Bench checks, tracked over time.',
@@ -537,11 +590,14 @@ export const scapCollector: Collector = {
     await collectScap(ctx, o, options);
   },
   enrichReport(ctx: ReportHookContext, options: Options) {
-    if (!ctx.report.changes.some((c) => c.plugin === 'scap')) return;
-    dropFingerprintChanges(ctx.report);
+    const scapChanges = ctx.report.changes.some((c) => c.plugin === 'scap');
+    // What syschangemon watch saw between the two runs shows even when the rule is back where it was.
+    const seen = ctx.shared ? watchSeen(ctx) : [];
+    if (!scapChanges && !seen.length) return;
+    if (scapChanges) dropFingerprintChanges(ctx.report, new Set(seen.map((s) => `scap://${s.profile}/${shortRuleId(s.t.rule)}`)));
     const attrs = new Map<string, Record<string, unknown>>();
     for (const items of [ctx.oldItems('scap'), ctx.newItems('scap')]) for (const i of items) attrs.set(i.key, i.attributes);
-    const transitions = complianceTransitions(ctx.report, (key) => attrs.get(key));
+    const transitions = addWatchTransitions(ctx, seen, complianceTransitions(ctx.report, (key) => attrs.get(key)));
     if (!transitions.length) return;
     try {
       linkCauses(ctx, scapOptions(options ?? {}), transitions, attrs);
