@@ -95,6 +95,16 @@ export const watchCommand: CommandSpec = {
       say('oscap is not installed (Debian: apt install openscap-scanner)');
       return 1;
     }
+    // SIGTERM / SIGINT end it cleanly from here on (during the baseline evaluation too).
+    let stopNow = false;
+    const stopped = new Promise<void>((resolve) => {
+      const stop = () => {
+        stopNow = true;
+        resolve();
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
     const settings = scapEvalSettings(options);
     const profileShort = shortProfileId(pm.profile);
     const selected = new Set(pm.selected);
@@ -187,7 +197,12 @@ export const watchCommand: CommandSpec = {
     };
 
     // Baseline: the watched rules whose state is missing or stale are evaluated once.
+    // (A SIGTERM meanwhile lets that evaluation finish, then ends.)
     await evaluateRules(rules, new Map());
+    if (stopNow) {
+      if (unsaved) save();
+      return 0;
+    }
 
     // What to watch: the directories of named files, and pattern directories (with their subdirectories when the pattern walks them).
     const targets = new Map<string, Target>();
@@ -328,11 +343,7 @@ export const watchCommand: CommandSpec = {
     } catch (err) {
       say(`PatchMon: ${messageOf(err)}`);
     }
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await stopped;
     clearInterval(tick);
     for (const t of targets.values()) t.watcher?.close();
     if (timer) clearTimeout(timer);
