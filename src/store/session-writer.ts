@@ -37,12 +37,15 @@ function foundOf(r: AheadRow): Found {
 
 /**
  * Rows read ahead per query, and how far ahead of / behind the walk they are kept. The file
- * collector asks for a regular file's previous state as it walks but adds directories and
- * links only when the hashes of their batch are in, up to (2 × hash_workers + 2) × 1000
- * entries later: BEHIND covers that for the default two workers.
+ * collector asks for an entry's previous state as it walks; an unchanged entry is added at
+ * once, the others when the hashes of their batch are in, up to (2 × hash_workers + 2) × 1000
+ * entries later: BEHIND covers that for the default two workers. The window ahead is small on
+ * purpose: a row read long before the walk reaches it outlives several of V8's young-generation
+ * collections and is copied into the old generation (a no-change collect of 74k entries
+ * promoted 51 MB with 4000 rows ahead, 7 MB with 256, and its CPU time fell by a fifth).
  */
-const PAGE = 1000;
-const AHEAD = 4000;
+const PAGE = 256;
+const AHEAD = 256;
 const BEHIND = 8000;
 /** Consecutive keys found beyond the read-ahead window before the window moves to them. */
 const RELOCATE_AFTER = 16;
