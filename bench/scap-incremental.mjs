@@ -3,8 +3,8 @@
  * Benchmark of incremental compliance runs (scap collector) on the shared SSG Debian 12
  * datastream with OSCAP_PROBE_ROOT pointed at a small copied tree: one full evaluation of the
  * profile first, then N `syschangemon collect` runs with no change, N runs each after an
- * sshd_config edit (the first of them reported apart: it builds the datastream's index and the
- * reduced copy of those rules, cached after), and N runs of the same CLI with the scap
+ * sshd_config edit (the first of them reported apart: it cuts the reduced datastream of those
+ * rules, cached after), and N runs of the same CLI with the scap
  * collector off (process start, config and store: the base the collector's cost is measured
  * against). Medians of wall time and of user+sys CPU.
  *
@@ -78,7 +78,7 @@ for (let i = 0; i < runs; i++) {
   base.push(collect(without, cpuOf.base));
   noChange.push(collect(withScap, cpuOf.noChange));
   fs.writeFileSync(sshd, `PermitRootLogin ${i % 2 ? 'no' : 'yes'}\nPermitEmptyPasswords no\nClientAliveInterval 300\n`);
-  // The first edit also builds the datastream's index and the reduced copy of these rules (cached after).
+  // The first edit also cuts the reduced copy of these rules (cached after).
   if (i === 0) firstEdit = collect(withScap);
   else edited.push(collect(withScap, cpuOf.edited));
 }
@@ -91,7 +91,7 @@ void sessions;
 
 console.log(`scap incremental benchmark, profile ${opt.profile}, ${runs} runs, node ${process.version}, ${os.cpus().length} CPUs, load ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}\n`);
 console.log(`full evaluation (first collect): ${fmt(full)}`);
-console.log(`first edit (builds the index and the reduced copy): ${fmt(firstEdit)}`);
+console.log(`first edit (cuts the reduced copy of these rules from the index the full evaluation built): ${fmt(firstEdit)}`);
 console.log('| run | median wall | range | over the collector-off base | median CPU (user+sys) | CPU over the base |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 const row = (name, xs, ref, c, cref) =>

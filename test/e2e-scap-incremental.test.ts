@@ -87,6 +87,8 @@ test('incremental: only the rules whose files changed are re-evaluated, with the
     assert.equal(first.get('scap://standard/file_permissions_etc_shadow')!.result, 'pass');
     assert.match(String(first.get('scap://standard/file_permissions_etc_shadow')!.inputs), /^[0-9a-f]{32}$/);
     assert.equal(first.get('scap://standard/partition_for_tmp')!.inputs, undefined, 'a runtime-only rule has no file fingerprint');
+    // The full evaluation built the index the reduced datastreams are cut from.
+    assert.deepEqual(fs.readdirSync(path.join(sb.storage, 'scap-reduced')).filter((n) => n.startsWith('index-')).length, 1);
 
     // No change: nothing evaluated, nothing reported.
     const quiet = sb.run('run', '--quiet');

@@ -21,7 +21,7 @@ import { SCAP_ITEMS } from './items.js';
 import { loadRuleMap, type MappedRule, type RuleMap, selectedRules, sha256File, tailoringProfiles } from './rulemap.js';
 import { Fingerprinter, inputCovers, patternText } from '../common/inputs.js';
 import { parseWatchState, transitionsBetween, type WatchState, type WatchTransition, watchStateName } from './watch-state.js';
-import { reducedDatastream } from './reduce.js';
+import { prepareIndex, reducedDatastream } from './reduce.js';
 
 const PROFILE_PREFIX = 'xccdf_org.ssgproject.content_profile_';
 const RULE_PREFIX = 'xccdf_org.ssgproject.content_rule_';
@@ -350,6 +350,14 @@ async function collectScap(ctx: CollectContext, o: ScapOptions, options: Options
     }
     const completed = new Date().toISOString();
     if (p.full) {
+      // The index the reduced datastreams of later partial evaluations are cut from.
+      if (o.incremental && stateDir) {
+        try {
+          if (prepareIndex(datastream, dsSha, stateDir)) ctx.debug(`${short}: datastream index built for partial evaluations`);
+        } catch (err) {
+          ctx.note(`scap: ${short}: the datastream index for partial evaluations could not be built (${messageOf(err)}); the first partial evaluation tries again`);
+        }
+      }
       const s = summarise(results.rules.map((x) => x.result), RESULTS);
       ctx.add({
         key: summaryKey,

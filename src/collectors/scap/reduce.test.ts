@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { SaxesParser } from 'saxes';
 import { withRequires } from './index.js';
 import { evaluate, findOscap } from './oscap.js';
-import { indexDatastream, reducedDatastream, reduceDatastream } from './reduce.js';
+import { indexDatastream, prepareIndex, reducedDatastream, reduceDatastream } from './reduce.js';
 import { buildRuleMap, selectedRules, sha256File } from './rulemap.js';
 import { parseXccdfFile, readXmlFile } from './xccdf.js';
 
@@ -134,6 +134,9 @@ test('the cache: private directory and files, one copy per rule set and datastre
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'scm-reduce-'));
   try {
     const rules = [`${R}sshd_disable_root_login`];
+    // A full evaluation builds the index beforehand; once.
+    assert.equal(prepareIndex(DS, sha, state), true);
+    assert.equal(prepareIndex(DS, sha, state), false);
     const a = reducedDatastream(DS, sha, rules, [`${P}standard`], state);
     assert.equal(a.cached, false);
     const dir = path.join(state, 'scap-reduced');

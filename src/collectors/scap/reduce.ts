@@ -331,26 +331,41 @@ export function reducedDatastream(datastream: string, datastreamSha: string, rul
     return { file, cached: true };
   }
   fs.rmSync(file, { force: true });
+  const { text, index } = readIndexed(dir, datastream, datastreamSha);
+  writePrivate(dir, `${key}.xml`, reduceDatastream(text, index, rules, profiles));
+  prune(dir, [file, path.join(dir, `index-${datastreamSha}.json`)]);
+  return { file, cached: false };
+}
+
+/** The datastream's text (refused when its bytes no longer have that sha256) and its index, from the cache or built and cached. */
+function readIndexed(dir: string, datastream: string, datastreamSha: string): { text: string; index: DatastreamIndex } {
   const bytes = fs.readFileSync(datastream);
   if (createHash('sha256').update(bytes).digest('hex') !== datastreamSha) throw new Error(`${datastream} changed while it was read`);
   const text = bytes.toString('utf8');
-  const indexName = `index-${datastreamSha}.json`;
-  let index: DatastreamIndex | undefined;
-  if (ours(path.join(dir, indexName))) {
+  const indexFile = path.join(dir, `index-${datastreamSha}.json`);
+  if (ours(indexFile)) {
     try {
-      const x = JSON.parse(fs.readFileSync(path.join(dir, indexName), 'utf8')) as DatastreamIndex;
-      if (x.version === REDUCE_VERSION && x.datastream_sha256 === datastreamSha) index = x;
+      const x = JSON.parse(fs.readFileSync(indexFile, 'utf8')) as DatastreamIndex;
+      if (x.version === REDUCE_VERSION && x.datastream_sha256 === datastreamSha) return { text, index: x };
     } catch {
       // damaged: built again
     }
   }
-  if (!index) {
-    index = indexDatastream(text, datastreamSha);
-    writePrivate(dir, indexName, JSON.stringify(index));
-  }
-  writePrivate(dir, `${key}.xml`, reduceDatastream(text, index, rules, profiles));
-  prune(dir, [file, path.join(dir, indexName)]);
-  return { file, cached: false };
+  const index = indexDatastream(text, datastreamSha);
+  writePrivate(dir, path.basename(indexFile), JSON.stringify(index));
+  return { text, index };
+}
+
+/**
+ * Build the datastream's index now, unless it is cached: a full evaluation (which a new
+ * datastream brings anyway) pays for it, not the first partial one. Returns whether it was built.
+ */
+export function prepareIndex(datastream: string, datastreamSha: string, stateDir: string): boolean {
+  const dir = cacheDirectory(stateDir);
+  if (ours(path.join(dir, `index-${datastreamSha}.json`))) return false;
+  readIndexed(dir, datastream, datastreamSha);
+  prune(dir, [path.join(dir, `index-${datastreamSha}.json`)]);
+  return true;
 }
 
 /** Keep the REDUCED_KEEP most recently used copies; leftover temporary files go too. */
