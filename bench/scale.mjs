@@ -169,6 +169,8 @@ try {
     step(`collect (${k} changed)`, scm(conf, 'collect', '--quiet'));
     step('diff', scm(conf, 'diff', '--quiet'), { runs: Math.max(runs, 3) });
     step('print-report --format text', scm(conf, 'print-report', '--format', 'text'), { runs });
+    // What any command costs before it reads the database: node's start and the modules.
+    step('node start (`syschangemon --version`)', scm(conf, '--version'), { runs: Math.max(runs, 3) });
     console.log(`### diff of two ${n}-file sessions\n\n${head} Tree: ${n} files of one line in ${Math.ceil(n / 1000)} directories (${n + Math.ceil(n / 1000) + 1} items per session); ${k} files (${churn * 100}%) had a line appended before the second collect.\n`);
     console.log(table());
   } else if (opt.case === 'growth') {
