@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { SHARED, sandbox } from './helpers.js';
+import { canBuildSshdProbeRoot, sshdProbeRoot } from './sshd-probe-root.mjs';
 
 export const oscap = spawnSync('sh', ['-c', 'command -v oscap'], { encoding: 'utf8' }).stdout.trim();
 const DS = path.join(SHARED, 'fixtures', 'scap', 'ssg-debian12-ds.xml');
@@ -140,6 +141,88 @@ test('incremental: only the rules whose files changed are re-evaluated, with the
     assert.equal(sum4.partial_at, undefined);
     assert.equal(sum4.fail, sum3.fail, 'the full evaluation agrees with the partial one');
   } finally {
+    sb.cleanup();
+  }
+});
+
+/** Results of `oscap xccdf eval --rule …` on the whole datastream (its stdout), by rule. */
+function wholeEval(root: string, env: Record<string, string>, profile: string, rules: string[]): Map<string, string> {
+  const args = ['xccdf', 'eval', '--skip-valid', '--profile', profile];
+  for (const r of rules) args.push('--rule', `xccdf_org.ssgproject.content_rule_${r}`);
+  const c = spawnSync(oscap, [...args, DS], { encoding: 'utf8', env: { ...process.env, ...env, OSCAP_PROBE_ROOT: root, LC_ALL: 'C' } });
+  assert.ok(c.status === 0 || c.status === 2, c.stderr);
+  const out = new Map<string, string>();
+  let rule = '';
+  for (const l of c.stdout.split('\n')) {
+    const m = /^Rule\s+xccdf_org\.ssgproject\.content_rule_(\S+)/.exec(l);
+    if (m) rule = m[1]!;
+    const r = /^Result\s+(\S+)/.exec(l);
+    if (r && rule) out.set(rule, r[1]!);
+  }
+  return out;
+}
+
+test('incremental, sshd under a probe root: after an hourly run of anssi_bp28_high, a PermitRootLogin yes edit re-evaluates only the sshd_config rules; the flip pass -> fail and the file diff are one entry; the results equal a whole evaluation of those rules', { skip: (!oscap || !fs.existsSync(DS) || !canBuildSshdProbeRoot()) && 'needs oscap, the shared datastream and dpkg\'s tables' }, () => {
+  const sb = sandbox({});
+  const pr = sshdProbeRoot(path.join(sb.dir, 'root'), {
+    sshdConfig: 'PermitRootLogin no\nPermitEmptyPasswords no\n',
+    extra: (root) => {
+      for (const f of ['passwd', 'group', 'shadow', 'gshadow']) fs.copyFileSync(`/etc/${f}`, path.join(root, 'etc', f));
+      fs.chmodSync(path.join(root, 'etc', 'shadow'), 0o640);
+    },
+  });
+  const savedApt = process.env.APT_CONFIG;
+  process.env.APT_CONFIG = pr.aptConfig;
+  try {
+    const root = pr.root;
+    sb.writePlugin('scap', `[scap]\nenable_plugin = true\ndatastream = ${DS}\nprofile = anssi_bp28_high\ninterval = 1d\nprobe_root = ${root}\n`);
+    sb.writePlugin('file', `[file]\nenable_plugin = true\ninclude =\n  ${root}/etc/**\n`);
+    sb.writePlugin('conffile', `[conffile]\nenable_plugin = true\n`);
+    const items = () => new Map((sb.json('export', '--format', 'json').items as Item[]).map((i) => [i.key, i.attributes]));
+    const first = sb.run('run', '--quiet');
+    assert.equal(first.code, 0, first.stderr);
+    const before = items();
+    const sum1 = before.get('scap://anssi_bp28_high/_summary')!;
+    assert.equal(sum1.total, 391);
+    const SSHD = ['file_groupowner_sshd_config', 'file_owner_sshd_config', 'file_permissions_sshd_config', 'sshd_disable_root_login'];
+    for (const r of SSHD) assert.equal(before.get(`scap://anssi_bp28_high/${r}`)?.result, 'pass', `${r} evaluated (not notapplicable) under the probe root`);
+
+    fs.writeFileSync(pr.sshdConfig, 'PermitRootLogin yes\nPermitEmptyPasswords no\n');
+    const second = sb.run('run', '--quiet');
+    assert.equal(second.code, 0, second.stderr);
+    const r = sb.json('print-report', '--format', 'json');
+    const note = r.notes.find((n: string) => /^scap: anssi_bp28_high: \d+ rules? whose inputs changed re-evaluated/.test(n));
+    assert.ok(note, r.notes.join('\n'));
+    assert.match(note, new RegExp(`^scap: anssi_bp28_high: ${SSHD.length} rules whose inputs changed re-evaluated`), 'only the sshd_config rules, not the profile');
+    for (const x of SSHD) assert.ok(note.includes(x), `${x} in ${note}`);
+    const after = items();
+    const sum2 = after.get('scap://anssi_bp28_high/_summary')!;
+    assert.equal(sum2.evaluated_at, sum1.evaluated_at, 'no full evaluation');
+    assert.equal(sum2.partial_rules, SSHD.length);
+    assert.equal(sum2.total, 391);
+    assert.equal(sum2.fail, Number(sum1.fail) + 1);
+
+    // One entry: the flip, the file it reads and the diff of that file's change.
+    assert.equal(r.compliance.length, 1, JSON.stringify(r.compliance));
+    const t = r.compliance[0];
+    assert.deepEqual([t.rule, t.old, t.new, t.severity], ['sshd_disable_root_login', 'pass', 'fail', 'medium']);
+    assert.deepEqual(t.inputs, ['/etc/ssh/sshd_config', '/var/lib/dpkg/status'], 'the file and the implicit input (its platform is a package)');
+    const cause = t.caused_by.find((c: { plugin: string }) => c.plugin === 'conffile');
+    assert.ok(cause, JSON.stringify(t.caused_by));
+    assert.match(cause.diff, /^-PermitRootLogin no$/m);
+    assert.match(cause.diff, /^\+PermitRootLogin yes$/m);
+    assert.ok(t.caused_by.some((c: { key: string; plugin: string }) => c.plugin === 'file' && c.key === `file://${root}/etc/ssh/sshd_config`), JSON.stringify(t.caused_by));
+    const text = sb.run('print-report').stdout;
+    assert.match(text, /sshd_disable_root_login \(anssi_bp28_high\)\n {6}caused by: \S+\/etc\/ssh\/sshd_config/);
+
+    // The same rules evaluated by oscap on the whole datastream: the same results.
+    const whole = wholeEval(root, pr.env, 'xccdf_org.ssgproject.content_profile_anssi_bp28_high', SSHD);
+    assert.deepEqual(Object.fromEntries(SSHD.map((x) => [x, after.get(`scap://anssi_bp28_high/${x}`)?.result])), Object.fromEntries(SSHD.map((x) => [x, whole.get(x)])));
+    assert.equal(whole.get('sshd_disable_root_login'), 'fail');
+  } finally {
+    if (savedApt === undefined) delete process.env.APT_CONFIG;
+    else process.env.APT_CONFIG = savedApt;
+    pr.remove();
     sb.cleanup();
   }
 });
