@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Benchmark of incremental compliance runs (scap collector) on the shared SSG Debian 12
- * datastream with OSCAP_PROBE_ROOT pointed at a small copied tree: one full evaluation of the
+ * datastream with OSCAP_PROBE_ROOT pointed at a small tree in which the sshd rules apply
+ * (test/sshd-probe-root.mjs: dpkg status with linux-base and openssh-server, APT_CONFIG): one full evaluation of the
  * profile first, then N `syschangemon collect` runs with no change, N runs each after an
  * sshd_config edit (the first of them reported apart: it cuts the reduced datastream of those
  * rules, cached after), and N runs of the same CLI with the scap
@@ -16,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { sshdProbeRoot } from '../test/sshd-probe-root.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const DS = path.join(REPO, '..', 'shared', 'fixtures', 'scap', 'ssg-debian12-ds.xml');
@@ -23,19 +25,25 @@ const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: 
 const runs = Number(opt.runs);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'scm-bench-scapinc-'));
-const root = path.join(work, 'root');
-for (const d of ['etc/ssh/sshd_config.d', 'usr/lib', 'var/lib/dpkg', 'boot']) fs.mkdirSync(path.join(root, d), { recursive: true });
-for (const f of ['passwd', 'group', 'shadow', 'gshadow', 'os-release', 'debian_version', 'login.defs', 'sysctl.conf']) {
-  try {
-    fs.copyFileSync(`/etc/${f}`, path.join(root, 'etc', f));
-  } catch {
-    // absent on this host
-  }
-}
-fs.copyFileSync('/etc/os-release', path.join(root, 'usr/lib/os-release'));
-fs.copyFileSync('/var/lib/dpkg/status', path.join(root, 'var/lib/dpkg/status'));
-const sshd = path.join(root, 'etc/ssh/sshd_config');
-fs.writeFileSync(sshd, 'PermitRootLogin no\nPermitEmptyPasswords no\nClientAliveInterval 300\n');
+// The sshd probe root (test/sshd-probe-root.mjs): the sshd rules are applicable there, so the
+// edit flips sshd_disable_root_login; oscap needs its APT_CONFIG (inherited through syschangemon).
+const pr = sshdProbeRoot(path.join(work, 'root'), {
+  sshdConfig: 'PermitRootLogin no\nPermitEmptyPasswords no\nClientAliveInterval 300\n',
+  extra: (r) => {
+    fs.mkdirSync(path.join(r, 'etc/ssh/sshd_config.d'), { recursive: true });
+    fs.mkdirSync(path.join(r, 'boot'), { recursive: true });
+    for (const f of ['passwd', 'group', 'shadow', 'gshadow', 'login.defs', 'sysctl.conf']) {
+      try {
+        fs.copyFileSync(`/etc/${f}`, path.join(r, 'etc', f));
+      } catch {
+        // absent on this host
+      }
+    }
+  },
+});
+process.env.APT_CONFIG = pr.aptConfig;
+const root = pr.root;
+const sshd = pr.sshdConfig;
 
 const conf = (dir, scap) => {
   fs.mkdirSync(path.join(dir, 'plugins.d'), { recursive: true });
@@ -85,7 +93,9 @@ for (let i = 0; i < runs; i++) {
 // What the last edited run re-evaluated.
 const rep = spawnSync(process.execPath, [path.join(REPO, 'dist/cli.js'), '-c', withScap, 'diff'], { encoding: 'utf8' });
 const report = spawnSync(process.execPath, [path.join(REPO, 'dist/cli.js'), '-c', withScap, 'print-report', '--format', 'json'], { encoding: 'utf8' });
-const note = JSON.parse(report.stdout).notes.find((n) => n.includes('re-evaluated')) ?? '(no partial evaluation note)';
+const last = JSON.parse(report.stdout);
+const note = last.notes.find((n) => n.includes('re-evaluated')) ?? '(no partial evaluation note)';
+const flips = (last.compliance ?? []).map((t) => `${t.rule} ${t.old} -> ${t.new}`).join(', ') || '(none)';
 void rep;
 void sessions;
 
@@ -103,4 +113,6 @@ row('collect, scap on, no change', noChange, base, cpuOf.noChange, cpuOf.base);
 row('collect, scap on, after an sshd_config edit', edited, base, cpuOf.edited, cpuOf.base);
 console.log(`\nadded cost of the edit over a no-change run: ${fmt(median(edited) - median(noChange))} wall, ${cpuOf.edited.length ? fmt(median(cpuOf.edited) - median(cpuOf.noChange)) : '?'} CPU`);
 console.log(`last edited run: ${note}`);
+console.log(`its flips: ${flips}`);
+pr.remove();
 fs.rmSync(work, { recursive: true, force: true });
