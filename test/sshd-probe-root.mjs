@@ -11,6 +11,10 @@
  * directory itself, `dpkginfo_init has failed`, and every package-platform rule is
  * notapplicable. `Dir::Etc::parts` pointed at an empty directory keeps the host's apt.conf.d
  * out.
+ *
+ * Checked with oscap 1.3.7: without usr/share/dpkg's tables (or without APT_CONFIG on such a
+ * host) sshd_disable_root_login is notapplicable; apt's directories and dpkg's updates/info are
+ * made as a real root has them but did not matter; no dpkg binary is needed in the root.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
