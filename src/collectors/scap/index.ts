@@ -401,6 +401,16 @@ function category(t: ComplianceTransition): number {
   return 2;
 }
 
+/** The report's order of transitions: by category, then severity, profile and rule. */
+function byReportOrder(a: ComplianceTransition, b: ComplianceTransition): number {
+  return (
+    category(a) - category(b) ||
+    (SEVERITY[a.severity] ?? 9) - (SEVERITY[b.severity] ?? 9) ||
+    a.profile.localeCompare(b.profile) ||
+    a.rule.localeCompare(b.rule)
+  );
+}
+
 /**
  * Compliance transitions of a report, worst first: regressions (→ fail or error, by severity),
  * then fixes, other result changes, rules that appeared and rules that left the profile. On a
@@ -437,13 +447,7 @@ export function complianceTransitions(report: Report, known: (key: string) => Re
     const severity = c.attributes.severity?.new ?? c.attributes.severity?.old ?? stored?.severity;
     out.push({ profile, rule, title: String(title ?? ''), severity: String(severity ?? ''), old: oldR, new: newR });
   }
-  return out.sort(
-    (a, b) =>
-      category(a) - category(b) ||
-      (SEVERITY[a.severity] ?? 9) - (SEVERITY[b.severity] ?? 9) ||
-      a.profile.localeCompare(b.profile) ||
-      a.rule.localeCompare(b.rule),
-  );
+  return out.sort(byReportOrder);
 }
 
 /** Attributes that change with every evaluation without the results changing. */
@@ -551,13 +555,7 @@ function addWatchTransitions(ctx: ReportHookContext, seen: Seen[], transitions: 
     }
     (t.watch ??= []).push({ at: w.at, old: w.old, new: w.new, file: w.file });
   }
-  return out.sort(
-    (a, b) =>
-      category(a) - category(b) ||
-      (SEVERITY[a.severity] ?? 9) - (SEVERITY[b.severity] ?? 9) ||
-      a.profile.localeCompare(b.profile) ||
-      a.rule.localeCompare(b.rule),
-  );
+  return out.sort(byReportOrder);
 }
 
 export const scapCollector: Collector = {

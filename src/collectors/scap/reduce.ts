@@ -315,6 +315,26 @@ function ours(file: string): boolean {
   }
 }
 
+/** The text of a cached file of ours (as `ours` says), checked and read through one descriptor opened without following a link. */
+function readOurs(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    const uid = process.getuid?.() ?? st.uid;
+    if (!st.isFile() || st.uid !== uid || (st.mode & 0o077) !== 0 || st.size === 0) return undefined;
+    return fs.readFileSync(fd, 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * A reduced copy of `datastream` (whose sha256 is `datastreamSha`) keeping `rules` and the
  * profiles named (with those they extend): from the cache when built before, else built from
@@ -343,9 +363,10 @@ function readIndexed(dir: string, datastream: string, datastreamSha: string): { 
   if (createHash('sha256').update(bytes).digest('hex') !== datastreamSha) throw new Error(`${datastream} changed while it was read`);
   const text = bytes.toString('utf8');
   const indexFile = path.join(dir, `index-${datastreamSha}.json`);
-  if (ours(indexFile)) {
+  const cached = readOurs(indexFile);
+  if (cached !== undefined) {
     try {
-      const x = JSON.parse(fs.readFileSync(indexFile, 'utf8')) as DatastreamIndex;
+      const x = JSON.parse(cached) as DatastreamIndex;
       if (x.version === REDUCE_VERSION && x.datastream_sha256 === datastreamSha) return { text, index: x };
     } catch {
       // damaged: built again
