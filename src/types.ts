@@ -179,10 +179,13 @@ export interface Collector {
   /** Collect into the context. A thrown error becomes one error item; other collectors go on. */
   collect(ctx: CollectContext, options: Options): Promise<void>;
   /**
-   * Enrich a report after the differ built it (logins, compliance transitions, package
-   * attribution). Runs for enabled collectors in registry order; must not throw for bad data.
+   * The collector's report hooks (logins, compliance transitions, package attribution), set up
+   * once per report: what they need is gathered here from stored items and the changes of
+   * small plugins (`ctx.pluginChanges`), never from the whole list of changes, which pass one
+   * by one through `change` as they go to the store (see ReportHooks). Runs for enabled
+   * collectors in registry order; must not throw for bad data. Undefined: nothing to do.
    */
-  enrichReport?(ctx: ReportHookContext, options: Options): void;
+  reportHooks?(ctx: ReportHookContext, options: Options): ReportHooks | undefined;
   /**
    * The collector's own severity rules for a change of one of its items (a second uid 0
    * account: critical), after its report hook ran; undefined leaves the built-in level. The
@@ -213,18 +216,54 @@ export interface ExportFormat {
   write(items: Iterable<StoredItem>, session: { uuid: string; started_at: string; hostname: string }): Iterable<string>;
 }
 
-/** What a collector's report hook gets. */
+/**
+ * What a collector's report hooks get. The report's changes are not in `report`: they pass
+ * through ReportHooks.change.
+ */
 export interface ReportHookContext {
-  /** The report being built; changes, summary and errors are filled in. Mutate in place. */
+  /**
+   * The report being built, without its changes (`report.changes` stays empty): sessions,
+   * notes, errors, logins. Report-level parts (logins, compliance, packages, notes, summary
+   * fields of the collector's own) are set here; notes only in `finish`, so they keep the
+   * collectors' order.
+   */
   report: import('./core/report-model.js').Report;
   /** Items of a plugin in the new session. */
   newItems(plugin: string): Iterable<StoredItem>;
   /** Items of a plugin in the old session. */
   oldItems(plugin: string): Iterable<StoredItem>;
+  /** The new session's item of a key, if any (one lookup: for the few unchanged attributes a hook needs). */
+  newItem(key: string): StoredItem | undefined;
   /** A stored text by its sha256, if kept. */
   content(sha256: string): string | undefined;
   /** A named value shared through the store (see CollectContext.shared). */
   shared?(name: string): string | undefined;
+  /**
+   * The changes of one plugin's items as the differ makes them, before any hook, without
+   * content diffs (`diff`, `note`): what a hook must know before the other changes pass (keys
+   * sort by scheme: `packages://` comes after the `file://` changes it explains). Meant for
+   * plugins with few changes (packages, scap, sca); the same changes pass through `change` too.
+   */
+  pluginChanges(plugin: string): import('./core/report-model.js').ReportChange[];
+}
+
+/**
+ * A collector's report hooks for one report (Collector.reportHooks). Every change of the
+ * report passes through `change` of each enabled collector in registry order, then through
+ * annotations and severity into the store; `finish` runs after the last, in the same order,
+ * then the collectors' `report.section`. So a report of 200k changes is never held whole.
+ */
+export interface ReportHooks {
+  /**
+   * One change, in key order, after the `change` of the collectors before this one. Change it
+   * in place. `false` leaves it out of the report (later hooks do not see it); `'hold'` keeps
+   * it in memory until `finish` ran, for what depends on changes still to come (the packages
+   * hook: a directory goes with what changed in it): it is stored after every `finish`, in
+   * its place. Hold few. A step must not depend on what another collector's `finish` sets.
+   */
+  change?(c: import('./core/report-model.js').ReportChange): boolean | 'hold' | void;
+  /** After the last change: report-level parts from what `change` gathered, and the held changes. */
+  finish?(): void;
 }
 
 /** What `init` may know about the run. */

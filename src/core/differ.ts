@@ -6,7 +6,7 @@
  */
 import { usageError } from '../errors.js';
 import { displayPath, splitKey } from '../keys.js';
-import type { ItemDiff, SessionRow, Store } from '../store/store.js';
+import type { ItemDiff, SessionRow, Store, UnacceptedDiff } from '../store/store.js';
 import type { AttrValue, Attributes } from '../types.js';
 import type { AttributeChange, ReportChange } from './report-model.js';
 import { lineDiff, tooLargeNote } from './linediff.js';
@@ -71,11 +71,17 @@ export function diffSessions(store: Store, oldS: SessionRow, newS: SessionRow, i
  * them: read from the store in pages (Store.itemDiffs), so a caller that does not keep them
  * (buildReport storing them as they come) holds one page at a time, whatever their number.
  */
-export function sessionChanges(store: Store, oldS: SessionRow, newS: SessionRow, ignored?: IgnoredAttribute): Generator<ReportChange> {
+export function sessionChanges(store: Store, oldS: SessionRow, newS: SessionRow, ignored?: IgnoredAttribute, only?: ChangesOf): Generator<ReportChange> {
   if (oldS.id >= newS.id) {
     throw usageError(`the old session ${oldS.uuid} is not older than the new session ${newS.uuid}`);
   }
-  return changesOf(store, store.itemDiffs(oldS, newS), oldS.started_at, newS.started_at, ignored);
+  return changesOf(store, store.itemDiffs(oldS, newS, only?.plugin), oldS.started_at, newS.started_at, ignored, undefined, only?.diffs);
+}
+
+/** Which changes: one plugin's only, and without the content diffs (`diff`, `note`) when `diffs` is false. */
+export interface ChangesOf {
+  plugin?: string;
+  diffs?: boolean;
 }
 
 /**
@@ -84,13 +90,16 @@ export function sessionChanges(store: Store, oldS: SessionRow, newS: SessionRow,
  * in this session. The store's accepted baseline must be synced to `newS`.
  */
 export function diffAccepted(store: Store, newS: SessionRow, ignored?: IgnoredAttribute): DiffResult {
-  const changes = [
-    ...changesOf(store, store.unacceptedDiffs(newS), 'accepted', newS.started_at, ignored, (c, d) => {
-      c.unaccepted_since = d.since;
-      c.changed_this_run = d.changedNow;
-    }),
-  ];
-  return { changes, errors: store.errorItems(newS) };
+  return { changes: [...acceptedChanges(store, newS, ignored)], errors: store.errorItems(newS) };
+}
+
+/** The changes against the accepted baseline one by one, in key order, as diffAccepted lists them (read in pages). */
+export function acceptedChanges(store: Store, newS: SessionRow, ignored?: IgnoredAttribute, only?: ChangesOf): Generator<ReportChange> {
+  const decorate = (c: ReportChange, d: UnacceptedDiff) => {
+    c.unaccepted_since = d.since;
+    c.changed_this_run = d.changedNow;
+  };
+  return changesOf(store, store.unacceptedDiffs(newS, only?.plugin), 'accepted', newS.started_at, ignored, decorate, only?.diffs);
 }
 
 /**
@@ -105,6 +114,7 @@ function* changesOf<D extends ItemDiff>(
   newHeader: string,
   ignored?: IgnoredAttribute,
   decorate?: (change: ReportChange, d: D) => void,
+  withDiffs = true,
 ): Generator<ReportChange> {
   for (const d of diffs) {
     const change: ReportChange = {
@@ -119,7 +129,8 @@ function* changesOf<D extends ItemDiff>(
     }
     const stored = d.new?.attributes.stored ?? d.old?.attributes.stored;
     // (The order the properties are set in is the order the JSON report lists them.)
-    if (d.contentsChanged) {
+    if (!withDiffs) decorate?.(change, d);
+    else if (d.contentsChanged) {
       decorate?.(change, d);
       const scheme = splitKey(d.key).scheme;
       const label = scheme === 'file' || scheme === 'conffile' ? displayPath(d.key) : d.key;

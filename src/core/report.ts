@@ -5,15 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import type { MailState, ReportRow, SessionRow, Store } from '../store/store.js';
-import type { Collector, ReportHookContext } from '../types.js';
+import type { Collector, ReportHookContext, ReportHooks } from '../types.js';
 import { messageOf } from '../errors.js';
-import { diffAccepted, diffSessions, sessionChanges } from './differ.js';
+import { acceptedChanges, type ChangesOf, sessionChanges } from './differ.js';
 import { ignoreMatcher } from './ignore.js';
-import { annotateReport, changeAnnotator } from './annotations.js';
+import { changeAnnotator } from './annotations.js';
 import type { Logger } from './logger.js';
 import type { ChangeSource } from './render.js';
 import type { OmittedChanges, Report, ReportChange, SessionRef } from './report-model.js';
-import { assignSeverities, atLeast, needsAttention, severityAssigner, type SeverityContext, severityRules } from './severity.js';
+import { atLeast, needsAttention, severityAssigner, type SeverityContext, severityRules } from './severity.js';
 import type { SeverityLevel } from './report-model.js';
 
 /** A session as reports name it, with its digest in the chain (null when it has none). */
@@ -29,6 +29,12 @@ export type BuiltReport = Omit<Report, 'changes'> & { changes?: ReportChange[] }
 interface BuildOptions {
   mailState: MailState;
   baseline?: 'previous' | 'accepted';
+  /**
+   * Build the report whole in memory, each collector's report hooks over the whole list of
+   * changes before the next collector's: the same report as streamed, held whole (for tests
+   * that prove it).
+   */
+  inMemory?: boolean;
 }
 
 /** Diff two sessions into a report, let the collectors enrich it, and store it: the whole report, its changes included. */
@@ -46,8 +52,8 @@ export function buildReport(
 
 /**
  * As buildReport, for commands (diff, run): what they need of the report (uuid, summary)
- * without holding its changes when they could be stored as they were made (see makeReport),
- * so a report of 200k changes costs one page of them in memory.
+ * without holding its changes, which are stored as they are made (see makeReport), so a
+ * report of 200k changes costs one page of them in memory.
  */
 export function storeReport(
   store: Store,
@@ -64,12 +70,20 @@ export function storeReport(
   return rest;
 }
 
+/** One enabled collector's report hooks for this report. */
+interface Hooked {
+  name: string;
+  hooks: ReportHooks;
+  failed?: boolean;
+}
+
 /**
- * Build and store a report. The collectors' report hooks see and change the whole list of
- * changes, so with any of them enabled (or the accepted baseline) the changes are held in
- * memory until stored. Without them each change goes from the differ through annotations and
- * severity straight into the stored report, page by page (`keep`: also kept in the returned
- * report); the stored report is the same either way.
+ * Build and store a report. Each change goes from the differ (against the previous session
+ * or the accepted baseline) through the enabled collectors' report hooks (ReportHooks.change,
+ * in registry order), annotations and severity straight into the stored report, page by page
+ * (`keep`: also kept in the returned report). The hooks gather what they need once per report
+ * and may hold a few changes back until their `finish`; those are stored last, in their place.
+ * With `opts.inMemory` the report is built whole instead; it is the same report.
  */
 function makeReport(
   store: Store,
@@ -83,9 +97,13 @@ function makeReport(
 ): { report: Report; streamed: boolean } {
   const ignore = new Map([...cfg.plugins].map(([name, pc]) => [name, ignoreMatcher(pc.options.ignore_attributes)]));
   const ignored = (plugin: string, key: string, attribute: string) => ignore.get(plugin)?.(key, attribute) ?? false;
+  // With the accepted baseline, the changes are those against each key's accepted state;
+  // oldS (the session before) is still named, for its time and digest.
   const accepted = opts.baseline === 'accepted';
-  const hooked = collectors.some((c) => (c.enrichReport || c.report?.section) && cfg.plugins.get(c.name)?.enabled);
-  if (accepted || hooked) return { report: wholeReport(store, cfg, collectors, oldS, newS, log, opts, ignored), streamed: false };
+  const source = (only?: ChangesOf) => (accepted ? acceptedChanges(store, newS, ignored, only) : sessionChanges(store, oldS, newS, ignored, only));
+  // (Checks the sessions before anything is gathered.)
+  const all = accepted ? undefined : source();
+  const established = accepted ? store.syncAccepted(newS) : undefined;
   const errors = store.errorItems(newS);
   const report: Report = {
     uuid: randomUUID(),
@@ -93,26 +111,134 @@ function makeReport(
     hostname: newS.hostname,
     old_session: sessionRef(oldS, store),
     new_session: sessionRef(newS, store),
-    summary: { added: 0, removed: 0, changed: 0, errors: errors.length },
+    summary: { added: 0, removed: 0, changed: 0, errors: errors.length, ...(accepted ? { changed_this_run: 0 } : {}) },
     changes: [],
     logins: [],
     errors,
     notes: store.sessionNotes(newS),
   };
-  const annotate = changeAnnotator(report, annotationFiles(cfg));
+  if (accepted) {
+    report.baseline = 'accepted';
+    if (established) report.notes!.push(established);
+  }
+  const changes = all ?? source();
+  const ctx: ReportHookContext = {
+    report,
+    newItems: (plugin) => store.sessionItems(newS, plugin),
+    oldItems: (plugin) => store.sessionItems(oldS, plugin),
+    newItem: (key) => store.sessionItem(newS, key),
+    content: (sha) => store.blob(sha),
+    shared: (name) => store.meta(name),
+    pluginChanges: (plugin) => [...source({ plugin, diffs: false })],
+  };
+  const failed = (name: string, err: unknown, what = 'report hook') => {
+    log.warn(`${name}: ${what} failed: ${messageOf(err)}`);
+    (report.notes ??= []).push(`${name}: ${what} failed: ${messageOf(err)}`);
+  };
+  const hooked: Hooked[] = [];
+  for (const c of collectors) {
+    const pc = cfg.plugins.get(c.name);
+    if (!c.reportHooks || !pc?.enabled) continue;
+    try {
+      const hooks = c.reportHooks(ctx, pc.options);
+      if (hooks) hooked.push({ name: c.name, hooks });
+    } catch (err) {
+      failed(c.name, err);
+    }
+  }
+  const step = (h: Hooked, c: ReportChange): boolean | 'hold' | void => {
+    if (h.failed || !h.hooks.change) return undefined;
+    try {
+      return h.hooks.change(c);
+    } catch (err) {
+      // A hook that failed on one change is left out for the rest of the report.
+      h.failed = true;
+      failed(h.name, err);
+      return undefined;
+    }
+  };
+  const finish = (h: Hooked) => {
+    if (h.failed || !h.hooks.finish) return;
+    try {
+      h.hooks.finish();
+    } catch (err) {
+      failed(h.name, err);
+    }
+  };
+  const sections = () => {
+    for (const c of collectors) {
+      const pc = cfg.plugins.get(c.name);
+      if (!c.report?.section || !pc?.enabled) continue;
+      try {
+        const data = c.report.section(ctx, pc.options);
+        if (data !== undefined) (report.sections ??= {})[c.name] = data;
+      } catch (err) {
+        failed(c.name, err, 'report section');
+      }
+    }
+  };
+  // After the hooks: explained_by, owner_package and annotations decide levels too. The
+  // annotations files' notes come after the hooks' notes.
+  const annotationNotes: Pick<Report, 'notes'> = {};
+  const annotate = changeAnnotator(annotationNotes, annotationFiles(cfg));
   const severity = severityAssigner(severityContext(store, cfg, collectors, newS));
   const summary = report.summary;
-  function* changes(): Generator<ReportChange> {
-    for (const c of sessionChanges(store, oldS, newS, ignored)) {
-      summary[c.change]++;
+  const moreNotes = () => {
+    if (annotationNotes.notes?.length) (report.notes ??= []).push(...annotationNotes.notes);
+  };
+
+  if (opts.inMemory) {
+    let list = [...changes];
+    for (const h of hooked) {
+      list = list.filter((c) => step(h, c) !== false);
+      finish(h);
+    }
+    sections();
+    report.changes = list;
+    countChanges(report);
+    moreNotes();
+    for (const c of list) {
       annotate?.(c);
       severity.assign(c);
+    }
+    severity.finish(summary);
+    store.saveReport(report, opts.mailState);
+    return { report, streamed: false };
+  }
+
+  function* entries(): Generator<{ seq: number; change: ReportChange }> {
+    const held: { seq: number; change: ReportChange }[] = [];
+    let seq = 0;
+    next: for (const c of changes) {
+      let hold = false;
+      for (const h of hooked) {
+        const r = step(h, c);
+        if (r === false) continue next;
+        if (r === 'hold') hold = true;
+      }
+      summary[c.change]++;
+      if (accepted && c.changed_this_run) summary.changed_this_run!++;
+      const e = { seq: seq++, change: c };
       if (keep) report.changes.push(c);
-      yield c;
+      if (hold) {
+        held.push(e);
+        continue;
+      }
+      annotate?.(c);
+      severity.assign(c);
+      yield e;
+    }
+    for (const h of hooked) finish(h);
+    sections();
+    moreNotes();
+    for (const e of held) {
+      annotate?.(e.change);
+      severity.assign(e.change);
+      yield e;
     }
     severity.finish(summary);
   }
-  store.saveReportStreamed(report, changes(), opts.mailState);
+  store.saveReportStreamed(report, entries(), opts.mailState);
   return { report, streamed: true };
 }
 
@@ -129,75 +255,6 @@ function severityContext(store: Store, cfg: Config, collectors: readonly Collect
 /** The annotations files of the enabled collectors that name one. */
 function annotationFiles(cfg: Config): Map<string, string> {
   return new Map([...cfg.plugins].filter(([, pc]) => pc.enabled && typeof pc.options.annotations === 'string' && pc.options.annotations !== '').map(([name, pc]) => [name, String(pc.options.annotations)]));
-}
-
-/** The report built whole in memory, for the collectors' report hooks, then stored. */
-function wholeReport(
-  store: Store,
-  cfg: Config,
-  collectors: readonly Collector[],
-  oldS: SessionRow,
-  newS: SessionRow,
-  log: Logger,
-  opts: BuildOptions,
-  ignored: (plugin: string, key: string, attribute: string) => boolean,
-): Report {
-  // With the accepted baseline, the changes are those against each key's accepted state;
-  // oldS (the session before) is still named, for its time and digest.
-  const accepted = opts.baseline === 'accepted';
-  const established = accepted ? store.syncAccepted(newS) : undefined;
-  const { changes, errors } = accepted ? diffAccepted(store, newS, ignored) : diffSessions(store, oldS, newS, ignored);
-  const report: Report = {
-    uuid: randomUUID(),
-    created_at: new Date().toISOString(),
-    hostname: newS.hostname,
-    old_session: sessionRef(oldS, store),
-    new_session: sessionRef(newS, store),
-    summary: { added: 0, removed: 0, changed: 0, errors: errors.length },
-    changes,
-    logins: [],
-    errors,
-    notes: store.sessionNotes(newS),
-  };
-  if (accepted) {
-    report.baseline = 'accepted';
-    if (established) report.notes!.push(established);
-  }
-  countChanges(report);
-  const ctx: ReportHookContext = {
-    report,
-    newItems: (plugin) => store.sessionItems(newS, plugin),
-    oldItems: (plugin) => store.sessionItems(oldS, plugin),
-    content: (sha) => store.blob(sha),
-    shared: (name) => store.meta(name),
-  };
-  for (const c of collectors) {
-    const pc = cfg.plugins.get(c.name);
-    if (!c.enrichReport || !pc?.enabled) continue;
-    try {
-      c.enrichReport(ctx, pc.options);
-    } catch (err) {
-      log.warn(`${c.name}: report hook failed: ${messageOf(err)}`);
-      (report.notes ??= []).push(`${c.name}: report hook failed: ${messageOf(err)}`);
-    }
-  }
-  for (const c of collectors) {
-    const pc = cfg.plugins.get(c.name);
-    if (!c.report?.section || !pc?.enabled) continue;
-    try {
-      const data = c.report.section(ctx, pc.options);
-      if (data !== undefined) (report.sections ??= {})[c.name] = data;
-    } catch (err) {
-      log.warn(`${c.name}: report section failed: ${messageOf(err)}`);
-      (report.notes ??= []).push(`${c.name}: report section failed: ${messageOf(err)}`);
-    }
-  }
-  countChanges(report);
-  // After the hooks: explained_by, owner_package and annotations decide levels too.
-  annotateReport(report, annotationFiles(cfg));
-  assignSeverities(report, severityContext(store, cfg, collectors, newS));
-  store.saveReport(report, opts.mailState);
-  return report;
 }
 
 function countChanges(report: Report): void {

@@ -151,35 +151,50 @@ export function syncAccepted(db: DB, n: SessionRow, meta: { get(name: string): s
   return note;
 }
 
-/** The unaccepted changes as of session `n` (synced to it), ordered by key. */
-export function unacceptedDiffs(db: DB, n: SessionRow): UnacceptedDiff[] {
-  const rows = db
-    .prepare(`
-      SELECT k.key, k.plugin, b.present, b.attrs, b.contents, b.error, b.since, b.changed_session,
+/**
+ * The unaccepted changes as of session `n` (synced to it), ordered by key, optionally of one
+ * plugin's keys: their keys gathered first into the temporary table `table` (key order, keys
+ * only), then read a page at a time, so memory stays bounded and the connection is free
+ * between pages (Store.itemDiffs does the same).
+ */
+export function* unacceptedDiffs(db: DB, n: SessionRow, table: string, page: number, plugin?: string): Generator<UnacceptedDiff> {
+  db.exec(`CREATE TABLE ${table} (key TEXT PRIMARY KEY, key_id INTEGER NOT NULL, plugin TEXT NOT NULL) WITHOUT ROWID`);
+  try {
+    db.prepare(`INSERT INTO ${table} (key, key_id, plugin) SELECT k.key, k.id, k.plugin FROM accepted_base b JOIN keys k ON k.id = b.key_id ${plugin === undefined ? '' : 'WHERE k.plugin = @plugin'}`).run(
+      plugin === undefined ? {} : { plugin },
+    );
+    const stmt = db.prepare(`
+      SELECT d.key, d.plugin, b.present, b.attrs, b.contents, b.error, b.since, b.changed_session,
              i.id AS n_id, i.attrs AS n_attrs, i.contents AS n_contents, i.error AS n_error
-      FROM accepted_base b JOIN keys k ON k.id = b.key_id
-      LEFT JOIN items i ON i.key_id = b.key_id AND ${VALID_AT('i', '@s')}
-      ORDER BY k.key`)
-    .all({ s: n.id }) as (BaseRow & { key: string; plugin: string; n_id: number | null; n_attrs: string | null; n_contents: string | null; n_error: string | null })[];
-  const out: UnacceptedDiff[] = [];
-  for (const r of rows) {
-    const o = baseTexts(r);
-    const nw: Texts | undefined = r.n_id === null ? undefined : { attrs: r.n_attrs!, contents: r.n_contents, error: r.n_error };
-    if (same(o, nw)) continue;
-    const d: UnacceptedDiff = {
-      key: r.key,
-      plugin: r.plugin,
-      contentsChanged: (o?.contents ?? null) !== (nw?.contents ?? null),
-      since: r.since,
-      changedNow: r.changed_session === n.id,
-    };
-    const os = stateOf(o);
-    const ns = stateOf(nw);
-    if (os) d.old = os;
-    if (ns) d.new = ns;
-    out.push(d);
+      FROM ${table} d JOIN accepted_base b ON b.key_id = d.key_id
+      LEFT JOIN items i ON i.key_id = d.key_id AND ${VALID_AT('i', '@s')}
+      WHERE d.key > @after ORDER BY d.key LIMIT ${page}`);
+    let after = '';
+    for (;;) {
+      const rows = stmt.all({ s: n.id, after }) as (BaseRow & { key: string; plugin: string; n_id: number | null; n_attrs: string | null; n_contents: string | null; n_error: string | null })[];
+      for (const r of rows) {
+        const o = baseTexts(r);
+        const nw: Texts | undefined = r.n_id === null ? undefined : { attrs: r.n_attrs!, contents: r.n_contents, error: r.n_error };
+        if (same(o, nw)) continue;
+        const d: UnacceptedDiff = {
+          key: r.key,
+          plugin: r.plugin,
+          contentsChanged: (o?.contents ?? null) !== (nw?.contents ?? null),
+          since: r.since,
+          changedNow: r.changed_session === n.id,
+        };
+        const os = stateOf(o);
+        const ns = stateOf(nw);
+        if (os) d.old = os;
+        if (ns) d.new = ns;
+        yield d;
+      }
+      if (rows.length < page) return;
+      after = rows[rows.length - 1]!.key;
+    }
+  } finally {
+    db.exec(`DROP TABLE IF EXISTS ${table}`);
   }
-  return out;
 }
 
 /** The keys that differ from their accepted state, with since and kind (for accept). */

@@ -16,6 +16,7 @@ import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { checkDatabaseFiles, checkStorageDir, createPrivateFile, DB_COMPANIONS, makePrivateByPath } from './secure-dir.js';
 
 export type { ReportHead } from './codec.js';
+export type { UnacceptedDiff } from './accepted.js';
 
 type DB = Database.Database;
 
@@ -278,23 +279,24 @@ export class Store {
    * (keys only, not the rows), then the old and new rows are read a page at a time. Memory
    * stays bounded whatever the number of changes, and the connection is free between pages:
    * the caller may read contents or write a report meanwhile. A key that changed and changed
-   * back is left out.
+   * back is left out. With `plugin`, only that plugin's items.
    */
-  *itemDiffs(oldS: SessionRow, newS: SessionRow): Generator<ItemDiff> {
+  *itemDiffs(oldS: SessionRow, newS: SessionRow, plugin?: string): Generator<ItemDiff> {
     const table = `temp.diff_keys_${++this.diffTables}`;
     const ids = { a: oldS.id, b: newS.id };
+    const only = plugin === undefined ? '' : 'AND k.plugin = @plugin';
     this.db.exec(`CREATE TABLE ${table} (key TEXT PRIMARY KEY, key_id INTEGER NOT NULL, plugin TEXT NOT NULL) WITHOUT ROWID`);
     try {
       this.db
         .prepare(`
           INSERT INTO ${table} (key, key_id, plugin)
           SELECT k.key, k.id, k.plugin FROM items n JOIN keys k ON k.id = n.key_id
-          WHERE n.valid_from > @a AND ${VALID_AT('n', '@b')}
+          WHERE n.valid_from > @a AND ${VALID_AT('n', '@b')} ${only}
           UNION ALL
           SELECT k.key, k.id, k.plugin FROM items o JOIN keys k ON k.id = o.key_id
-          WHERE o.valid_from <= @a AND o.valid_to IS NOT NULL AND o.valid_to >= @a AND o.valid_to < @b
+          WHERE o.valid_from <= @a AND o.valid_to IS NOT NULL AND o.valid_to >= @a AND o.valid_to < @b ${only}
             AND NOT EXISTS (SELECT 1 FROM items n WHERE n.key_id = o.key_id AND ${VALID_AT('n', '@b')})`)
-        .run(ids);
+        .run(plugin === undefined ? ids : { ...ids, plugin });
       const page = this.db.prepare(`
         SELECT d.key, d.plugin, n.id AS n_id, n.attrs AS n_attrs, n.contents AS n_contents, n.error AS n_error,
                o.id AS o_id, o.attrs AS o_attrs, o.contents AS o_contents, o.error AS o_error
@@ -433,9 +435,10 @@ export class Store {
    * each change as `changes` yields it (it may read the database meanwhile, but not hold a
    * statement open across a yield), then `report`'s head and counts as they are once the
    * changes are all in (`changes` fills them in). Other readers see the report complete or
-   * not at all. `report.changes` is not read.
+   * not at all. `report.changes` is not read. Each change comes with its position (`seq`),
+   * 0, 1, … once all are in, in any order (one held back by a report hook comes later).
    */
-  saveReportStreamed(report: Report, changes: Iterable<ReportChange>, mailState: MailState): void {
+  saveReportStreamed(report: Report, changes: Iterable<{ seq: number; change: ReportChange }>, mailState: MailState): void {
     this.db
       .transaction(() => {
         const info = this.db
@@ -444,8 +447,7 @@ export class Store {
           .run(report.uuid, report.created_at, report.old_session.uuid, report.new_session.uuid, mailState);
         const id = info.lastInsertRowid;
         const ins = this.db.prepare('INSERT INTO report_changes (report_id, seq, data) VALUES (?, ?, ?)');
-        let seq = 0;
-        for (const c of changes) ins.run(id, seq++, encodeChange(c));
+        for (const { seq, change } of changes) ins.run(id, seq, encodeChange(change));
         const { changes: _kept, ...head } = report;
         this.db
           .prepare('UPDATE reports SET added = ?, removed = ?, changed = ?, errors = ?, head = ? WHERE id = ?')
@@ -706,9 +708,9 @@ export class Store {
       .immediate();
   }
 
-  /** The changes of session `n` against the accepted baseline (synced to `n`), by key. */
-  unacceptedDiffs(n: SessionRow): UnacceptedDiff[] {
-    return unacceptedDiffs(this.db, n);
+  /** The changes of session `n` against the accepted baseline (synced to `n`), by key, in pages; with `plugin`, its keys only. */
+  unacceptedDiffs(n: SessionRow, plugin?: string): Generator<UnacceptedDiff> {
+    return unacceptedDiffs(this.db, n, `temp.diff_keys_${++this.diffTables}`, PAGE, plugin);
   }
 
   /** The keys that differ from their accepted state. */

@@ -105,18 +105,20 @@ export const groupsCollector: Collector = {
   async collect(ctx, options) {
     collectGroups(ctx, groupsOptions(options));
   },
-  enrichReport(ctx) {
-    for (const c of ctx.report.changes) {
-      if (c.plugin !== 'groups' || c.change !== 'changed') continue;
-      const name = decodePath(splitKey(c.key).rest).toString('utf8');
-      const parts: string[] = [];
-      for (const attr of SET_ATTRIBUTES) {
-        const a = c.attributes[attr];
-        if (!a) continue;
-        const delta = setDelta(a.old as string | null, a.new as string | null);
-        if (delta) parts.push(attr === 'members' ? `${name}: ${delta}` : `${name} ${attr.replace('_', ' ')}: ${delta}`);
-      }
-      if (parts.length) c.note = parts.join('; ');
-    }
+  reportHooks() {
+    return {
+      change(c) {
+        if (c.plugin !== 'groups' || c.change !== 'changed') return;
+        const name = decodePath(splitKey(c.key).rest).toString('utf8');
+        const parts: string[] = [];
+        for (const attr of SET_ATTRIBUTES) {
+          const a = c.attributes[attr];
+          if (!a) continue;
+          const delta = setDelta(a.old as string | null, a.new as string | null);
+          if (delta) parts.push(attr === 'members' ? `${name}: ${delta}` : `${name} ${attr.replace('_', ' ')}: ${delta}`);
+        }
+        if (parts.length) c.note = parts.join('; ');
+      },
+    };
   },
 };

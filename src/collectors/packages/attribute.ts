@@ -5,7 +5,7 @@
  * the verification recorded at collect time) plus dpkg.log, so a report rebuilt later for old
  * sessions gives the same answer.
  */
-import type { ReportHookContext, StoredItem } from '../../types.js';
+import type { ReportHookContext, ReportHooks, StoredItem } from '../../types.js';
 import type { Report, ReportChange } from '../../core/report-model.js';
 import { posix } from 'node:path';
 import { encodePath } from '../../keys.js';
@@ -96,7 +96,15 @@ function parseVerified(text: string | undefined): Map<string, { kind: string; va
   return out;
 }
 
-export function enrichWithPackages(ctx: ReportHookContext, o: PackagesOptions): void {
+/**
+ * The report hooks: set up once per report from both sessions' package items, the packages'
+ * own changes (ctx.pluginChanges: `packages://` keys sort after the `file://` changes they
+ * explain) and dpkg.log; then each file and conffile change is attributed as it passes. What
+ * maintainer scripts did can depend on changes still to come (a directory goes with what
+ * changed in it, a conffile with its path's file item): those few candidates are held and
+ * decided in `finish`, in the order a whole report would take them.
+ */
+export function packagesReportHooks(ctx: ReportHookContext, o: PackagesOptions): ReportHooks {
   const report = ctx.report;
   const newPackageItems = [...ctx.newItems('packages')];
   const oldPackageItems = [...ctx.oldItems('packages')];
@@ -109,16 +117,12 @@ export function enrichWithPackages(ctx: ReportHookContext, o: PackagesOptions): 
 
   // Which packages had an operation: their item changed, or their verification was redone.
   const opIds = new Set<string>();
-  for (const c of report.changes) {
-    if (c.plugin !== 'packages') continue;
+  for (const c of ctx.pluginChanges('packages')) {
     const pid = idOf(c.key, PACKAGE_SCHEME);
     if (pid !== undefined && (c.change !== 'changed' || Object.keys(c.attributes).length > 0)) opIds.add(pid);
     const vid = idOf(c.key, VERIFY_SCHEME);
     if (vid !== undefined && c.change !== 'removed') opIds.add(vid);
   }
-  // Internal items and file-list diffs are not for readers.
-  report.changes = report.changes.filter((c) => !(c.plugin === 'packages' && INTERNAL.some((p) => c.key.startsWith(p))));
-  for (const c of report.changes) if (c.plugin === 'packages') delete c.diff;
 
   const log = readLog(report, o.dpkgLog);
   const baseline = oldPkgs.size === 0;
@@ -149,41 +153,49 @@ export function enrichWithPackages(ctx: ReportHookContext, o: PackagesOptions): 
       });
     }
   }
-  const files = fileChanges(report, encodePath(rootPrefix(o.root)));
-  const scripts = ops.size ? attribute(ctx, files, ops, o) : undefined;
-  if (!baseline) markOwners(ctx, files, newPackageItems, oldPackageItems, aliases, ops);
-  scripts?.();
+  const encodedRoot = encodePath(rootPrefix(o.root));
+  const value = newValues(ctx);
+  const attribution = ops.size ? attributer(ops, o, value) : undefined;
+  const owners = baseline ? undefined : ownerMarker(ctx, newPackageItems, oldPackageItems, aliases, ops);
 
-  // The package items' own changes are the operations: the PACKAGES block lists them.
-  if (o.collapseExplained) {
-    for (const c of report.changes) {
-      const id = c.plugin === 'packages' ? idOf(c.key, PACKAGE_SCHEME) : undefined;
-      const op = id === undefined ? undefined : ops.get(id);
-      if (op) c.explained_by = op.label;
-    }
-  }
-  const explained = [...ops.values()].reduce((n, p) => n + p.explained, 0);
-  report.summary.explained = explained;
-  if (ops.size) {
-    report.packages = [...ops.values()].map((p) => ({ name: p.name, arch: p.arch, change: p.change, old: p.old, new: p.new, explained: p.explained }));
-  }
-  crossCheck(report, ops, o.dpkgLog, log);
+  return {
+    change(c) {
+      if (c.plugin === 'packages') {
+        // Internal items and file-list diffs are not for readers.
+        if (INTERNAL.some((p) => c.key.startsWith(p))) return false;
+        delete c.diff;
+        // The package items' own changes are the operations: the PACKAGES block lists them.
+        if (o.collapseExplained) {
+          const id = idOf(c.key, PACKAGE_SCHEME);
+          const op = id === undefined ? undefined : ops.get(id);
+          if (op) c.explained_by = op.label;
+        }
+        return true;
+      }
+      if (!FILE_PLUGINS.has(c.plugin)) return true;
+      const path = packagePathOfKey(c.key, encodedRoot);
+      if (path === undefined) return true;
+      const x = { c, path };
+      const explained = attribution?.byLists(x) ?? false;
+      owners?.(x);
+      return attribution?.later(x, explained) ? 'hold' : true;
+    },
+    finish() {
+      attribution?.scripts();
+      const explained = [...ops.values()].reduce((n, p) => n + p.explained, 0);
+      report.summary.explained = explained;
+      if (ops.size) {
+        report.packages = [...ops.values()].map((p) => ({ name: p.name, arch: p.arch, change: p.change, old: p.old, new: p.new, explained: p.explained }));
+      }
+      crossCheck(report, ops, o.dpkgLog, log);
+    },
+  };
 }
 
-/** The file and conffile changes below the root, with their package paths. */
+/** A file or conffile change below the root, with its package path. */
 interface FileChange {
   c: ReportChange;
   path: string;
-}
-
-function fileChanges(report: Report, encodedRoot: string): FileChange[] {
-  const out: FileChange[] = [];
-  for (const c of report.changes) {
-    if (!FILE_PLUGINS.has(c.plugin)) continue;
-    const path = packagePathOfKey(c.key, encodedRoot);
-    if (path !== undefined) out.push({ c, path });
-  }
-  return out;
 }
 
 interface LogWindow {
@@ -211,79 +223,114 @@ function readLog(report: Report, log: string): LogWindow {
   }
 }
 
-/** Mark explained changes: the files of the operated packages' lists, then maintainer scripts' work. */
-function attribute(ctx: ReportHookContext, files: FileChange[], ops: Map<string, PackageOp>, o: PackagesOptions): () => void {
+/**
+ * Marking explained changes: `byLists` marks a change a file list of an operated package
+ * explains (as it passes); `later` says whether maintainer scripts' work may explain it once
+ * the changes after it are known (it is then held); `scripts` decides those at the end.
+ */
+function attributer(ops: Map<string, PackageOp>, o: PackagesOptions, value: ValueOf): { byLists(x: FileChange): boolean; later(x: FileChange, explained: boolean): boolean; scripts(): void } {
   const newOwners = new Map<string, PackageOp[]>();
   const oldOwners = new Map<string, PackageOp[]>();
   for (const p of ops.values()) {
     for (const path of p.newList) (newOwners.get(path) ?? newOwners.set(path, []).get(path)!).push(p);
     for (const path of p.oldList) (oldOwners.get(path) ?? oldOwners.set(path, []).get(path)!).push(p);
   }
-  const value = newValues(ctx, files);
-  const opOf = new Map<ReportChange, PackageOp>();
   const mark = (c: ReportChange, by: PackageOp) => {
     by.explained++;
-    opOf.set(c, by);
     if (o.collapseExplained) c.explained_by = by.label;
   };
-  const rest: FileChange[] = [];
-  for (const x of files) {
-    const by = newOwners.has(x.path) || oldOwners.has(x.path) ? explainer(x.c, x.path, newOwners, oldOwners, value, o.verifyChecksums) : undefined;
-    if (by) mark(x.c, by);
-    else rest.push(x);
-  }
   // What maintainer scripts did during a logged operation (update-alternatives, enabling a
-  // unit, writing a config file): needs the operation in dpkg.log. After the owners are
-  // marked: a package file found to differ from its checksum is never taken.
+  // unit, writing a config file): needs the operation in dpkg.log.
   const logged = [...ops.values()].filter((p) => p.logTimes.length);
-  return () => {
-    if (!logged.length) return;
-    const byPath = new Map(files.filter((x) => x.c.plugin === 'file').map((x) => [x.path, x.c]));
-    const fileBy = new Map<string, PackageOp>();
-    // Operations that explain an entry of a directory (its mtime and ctime change with them).
-    const inDir = new Map<string, Set<PackageOp>>();
-    const note = (path: string, by: PackageOp) => {
-      const dir = posix.dirname(path);
-      (inDir.get(dir) ?? inDir.set(dir, new Set()).get(dir)!).add(by);
-    };
-    for (const x of files) {
-      const by = opOf.get(x.c);
-      if (by) note(x.path, by);
-    }
-    const isDir = (x: FileChange) => (x.c.change === 'removed' ? x.c.attributes.type?.old : value(x.c, 'type')) === 'dir';
-    // Entries first, then directories deepest first: a directory goes with what changed in it.
-    const order = rest.filter((x) => x.c.plugin === 'file' && !isDir(x));
-    order.push(...rest.filter((x) => x.c.plugin === 'file' && isDir(x)).sort((a, b) => b.path.split('/').length - a.path.split('/').length));
-    for (const x of order) {
-      const by = scriptExplainer(x, logged, value, byPath, newOwners, oldOwners, inDir);
-      if (!by) continue;
+  // Operations that explain an entry of a directory (its mtime and ctime change with them).
+  const inDir = new Map<string, Set<PackageOp>>();
+  const note = (path: string, by: PackageOp) => {
+    const dir = posix.dirname(path);
+    (inDir.get(dir) ?? inDir.set(dir, new Set()).get(dir)!).add(by);
+  };
+  // The file changes of /etc/alternatives, for links through it (all others are only held when they may be explained).
+  const alternatives = new Map<string, ReportChange>();
+  const heldFiles: FileChange[] = [];
+  const heldConffiles: FileChange[] = [];
+  return {
+    byLists(x) {
+      const by = newOwners.has(x.path) || oldOwners.has(x.path) ? explainer(x.c, x.path, newOwners, oldOwners, value, o.verifyChecksums) : undefined;
+      if (!by) return false;
       mark(x.c, by);
-      fileBy.set(x.path, by);
-      note(x.path, by);
-    }
-    // A conffile item has no times: it goes with the file item of its path.
-    for (const x of rest) {
-      const by = x.c.plugin === 'conffile' && !x.c.differs_from_package && !x.c.owner_package ? fileBy.get(x.path) : undefined;
-      if (by) mark(x.c, by);
-    }
+      if (logged.length) note(x.path, by);
+      return true;
+    },
+    later(x, explained) {
+      if (!logged.length) return false;
+      if (x.c.plugin === 'file' && x.path.startsWith(ALTERNATIVES)) alternatives.set(x.path, x.c);
+      if (explained) return false;
+      // After the owners are marked: a package file found to differ from its checksum is never taken.
+      if (x.c.plugin === 'file' ? !scriptCandidate(x, logged, value, oldOwners) : x.c.differs_from_package || x.c.owner_package) return false;
+      (x.c.plugin === 'file' ? heldFiles : heldConffiles).push(x);
+      return true;
+    },
+    scripts() {
+      if (!logged.length) return;
+      const fileBy = new Map<string, PackageOp>();
+      const isDir = (x: FileChange) => (x.c.change === 'removed' ? x.c.attributes.type?.old : value(x.c, 'type')) === 'dir';
+      // Entries first, then directories deepest first: a directory goes with what changed in it.
+      const order = heldFiles.filter((x) => !isDir(x));
+      order.push(...heldFiles.filter((x) => isDir(x)).sort((a, b) => b.path.split('/').length - a.path.split('/').length));
+      for (const x of order) {
+        const by = scriptExplainer(x, logged, value, alternatives, newOwners, oldOwners, inDir);
+        if (!by) continue;
+        mark(x.c, by);
+        fileBy.set(x.path, by);
+        note(x.path, by);
+      }
+      // A conffile item has no times: it goes with the file item of its path.
+      for (const x of heldConffiles) {
+        const by = fileBy.get(x.path);
+        if (by) mark(x.c, by);
+      }
+    },
   };
 }
 
-/** The new value of an attribute of a file change (unchanged ones are looked up once, lazily). */
+/** The new value of an attribute of a file change (an unchanged one looked up in the new session, once per change). */
 type ValueOf = (c: ReportChange, attr: string) => unknown;
 
-function newValues(ctx: ReportHookContext, files: FileChange[]): ValueOf {
-  let lookup: Map<string, StoredItem> | undefined;
+function newValues(ctx: ReportHookContext): ValueOf {
+  const items = new WeakMap<ReportChange, StoredItem | null>();
   return (c, attr) => {
     if (attr in c.attributes) return c.attributes[attr]!.new;
     if (c.change === 'removed') return undefined;
-    if (!lookup) {
-      lookup = new Map();
-      const wanted = new Set(files.map((x) => x.c.key));
-      for (const plugin of FILE_PLUGINS) for (const it of ctx.newItems(plugin)) if (wanted.has(it.key)) lookup.set(it.key, it);
-    }
-    return lookup.get(c.key)?.attributes[attr];
+    let it = items.get(c);
+    if (it === undefined) items.set(c, (it = ctx.newItem(c.key) ?? null));
+    return it?.attributes[attr];
   };
+}
+
+/**
+ * Whether scriptExplainer may explain a file change once all changes are known: the same
+ * tests, those that need no other change, the cheap ones first (the time before the type).
+ */
+function scriptCandidate(x: FileChange, logged: PackageOp[], value: ValueOf, oldOwners: Map<string, PackageOp[]>): boolean {
+  const { c, path } = x;
+  if (c.differs_from_package) return false;
+  if (c.change === 'removed') {
+    if (c.attributes.type?.old !== 'symlink' || c.owner_package) return false;
+    const t = linkTarget(path, String(c.attributes.target?.old ?? ''));
+    return t.startsWith(ALTERNATIVES) || (oldOwners.get(t)?.some((p) => p.logTimes.length && !p.newList.has(t)) ?? false);
+  }
+  const ctime = value(c, 'ctime');
+  if (typeof ctime !== 'string') return false;
+  const t = Date.parse(`${ctime.slice(0, 23)}Z`) / 1000;
+  if (!Number.isFinite(t) || !logged.some((p) => t >= p.logTimes[0]! - 1 && t < p.logTimes[p.logTimes.length - 1]! + 2)) return false;
+  if (c.owner_package && (c.attributes.type?.old ?? value(c, 'type')) !== 'dir') return false;
+  const type = value(c, 'type');
+  if (type === 'file') {
+    if (c.change !== 'added' || !path.startsWith('/etc/')) return false;
+    const mode = String(value(c, 'mode') ?? '');
+    if (/^[0-7]{4}$/.test(mode) && (Number(mode[0]) & 6) !== 0) return false;
+    return !value(c, 'caps');
+  }
+  return type === 'symlink' || type === 'dir';
 }
 
 /** A symlink's target as a path: relative targets taken from the link's directory. */
@@ -360,32 +407,31 @@ function scriptExplainer(
 }
 
 /**
- * `owner_package` on every file change (the package whose list has the path, or null), and
- * `differs_from_package` (the templates show "differs from package <name>") when the new content is one the collect step found to
- * differ from the package's md5sums (a package file changed without an operation, or after it).
+ * `owner_package` on each file change (the package whose list has the path, or null), and
+ * `differs_from_package` (the templates show "differs from package <name>") when the new
+ * content is one the collect step found to differ from the package's md5sums (a package file
+ * changed without an operation, or after it). The index of listed paths is made at the first
+ * file change (the old session's at the first removed one).
  */
-function markOwners(
+function ownerMarker(
   ctx: ReportHookContext,
-  files: FileChange[],
   newPackageItems: StoredItem[],
   oldPackageItems: StoredItem[],
   aliases: Aliases,
   ops: Map<string, PackageOp>,
-): void {
-  if (!files.length) return;
+): (x: FileChange) => void {
   const index = (items: StoredItem[]) => {
-    const wanted = new Set(files.map((x) => x.path));
     const out = new Map<string, string>();
     for (const it of items) {
       const id = idOf(it.key, PACKAGE_SCHEME);
       if (id === undefined || !it.contentHashes.files) continue;
       const name = id.slice(0, id.lastIndexOf(':'));
-      for (const p of listOf(ctx, it, aliases)) if (wanted.has(p) && !out.has(p)) out.set(p, name);
+      for (const p of listOf(ctx, it, aliases)) if (!out.has(p)) out.set(p, name);
     }
     return out;
   };
-  const newIndex = index(newPackageItems);
-  const oldIndex = files.some((x) => x.c.change === 'removed') ? index(oldPackageItems) : newIndex;
+  let newIndex: Map<string, string> | undefined;
+  let oldIndex: Map<string, string> | undefined;
   // Files found to differ from dpkg's checksums: path → sha256 found → package name.
   const differs = new Map<string, Map<string, string>>();
   const add = (path: string, sha: string, name: string) => (differs.get(path) ?? differs.set(path, new Map()).get(path)!).set(sha, name);
@@ -398,14 +444,15 @@ function markOwners(
     }
   }
   for (const p of ops.values()) for (const [path, v] of p.verified ?? []) if (v.kind === 'mismatch') add(path, v.value, p.name);
-  for (const { c, path } of files) {
-    c.owner_package = (c.change === 'removed' ? oldIndex : newIndex).get(path) ?? null;
-    if (c.change === 'removed' || c.explained_by) continue;
+  return ({ c, path }) => {
+    const owners = c.change === 'removed' ? (oldIndex ??= index(oldPackageItems)) : (newIndex ??= index(newPackageItems));
+    c.owner_package = owners.get(path) ?? null;
+    if (c.change === 'removed' || c.explained_by) return;
     const sha = c.attributes.sha256?.new;
     const name = typeof sha === 'string' ? differs.get(path)?.get(sha) : undefined;
-    if (!name) continue;
+    if (!name) return;
     c.differs_from_package = name;
-  }
+  };
 }
 
 function explainer(

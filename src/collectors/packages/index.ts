@@ -5,7 +5,7 @@
 import type { Collector, OptionSchema, Options } from '../../types.js';
 import { absolutePath, optionValues } from '../common/index.js';
 import { collectPackages, type PackagesOptions } from './collect.js';
-import { enrichWithPackages } from './attribute.js';
+import { packagesReportHooks } from './attribute.js';
 import { PACKAGES_ITEMS } from './items.js';
 
 export const PACKAGES_OPTIONS: OptionSchema = {
@@ -34,5 +34,5 @@ export const packagesCollector: Collector = {
   items: PACKAGES_ITEMS,
   after: ['file', 'conffile'],
   collect: (ctx, options) => collectPackages(ctx, packagesOptions(options)),
-  enrichReport: (ctx, options) => enrichWithPackages(ctx, packagesOptions(options)),
+  reportHooks: (ctx, options) => packagesReportHooks(ctx, packagesOptions(options)),
 };

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { ConfigError, messageOf } from '../../errors.js';
 import { APP_ROOT } from '../../core/paths.js';
 import type { ComplianceTransition, ReportChange } from '../../core/report-model.js';
-import type { Attributes, CollectContext, Collector, OptionSchema, Options, ReportHookContext } from '../../types.js';
+import type { Attributes, CollectContext, Collector, OptionSchema, Options, ReportHookContext, ReportHooks } from '../../types.js';
 import { type CheckOutcome, evaluatePolicy } from './evaluate.js';
 import { loadPolicy, type Policy, PolicyError } from './policy.js';
 import { SCA_ITEMS } from './items.js';
@@ -201,13 +201,16 @@ function splitScaKey(key: string): { policy: string; check: string } | undefined
   return { policy: rest.slice(0, slash), check: rest.slice(slash + 1) };
 }
 
-/** The report hook: re-baseline changed policies, drop volatile summary changes, add transitions and the scan summaries. */
-export function enrichScaReport(ctx: ReportHookContext): void {
+/**
+ * The report hooks: re-baseline changed policies, drop volatile summary changes, add
+ * transitions and the scan summaries. The policies' summary changes are known before the
+ * check changes pass (ctx.pluginChanges: a policy's `_summary` key sorts after its checks).
+ */
+export function scaReportHooks(ctx: ReportHookContext): ReportHooks {
   const report = ctx.report;
   const rebaselined = new Map<string, { file: string; total: number; failed: number }>();
   const firstEvaluation = new Set<string>();
-  for (const c of report.changes) {
-    if (c.plugin !== 'sca') continue;
+  for (const c of ctx.pluginChanges('sca')) {
     const k = splitScaKey(c.key);
     if (!k || k.check !== SUMMARY) continue;
     if (c.change === 'added') firstEvaluation.add(k.policy);
@@ -218,60 +221,70 @@ export function enrichScaReport(ctx: ReportHookContext): void {
     }
   }
   const transitions: ComplianceTransition[] = [];
-  const titles = new Map<string, string>();
-  for (const i of ctx.newItems('sca')) titles.set(i.key, String(i.attributes.title ?? ''));
-  report.changes = report.changes.filter((c) => {
-    if (c.plugin !== 'sca') return true;
-    const k = splitScaKey(c.key);
-    if (!k) return true;
-    if (k.check === SUMMARY) {
-      // A summary whose only difference is when it was evaluated did not change.
-      return c.change !== 'changed' || Object.keys(c.attributes).some((a) => !VOLATILE_SUMMARY.has(a));
+  let titles: Map<string, string> | undefined;
+  const title = (key: string) => {
+    if (!titles) {
+      titles = new Map();
+      for (const i of ctx.newItems('sca')) titles.set(i.key, String(i.attributes.title ?? ''));
     }
-    const rb = rebaselined.get(k.policy);
-    if (rb) {
-      rb.total++;
-      if (val(c, 'result', 'new') === 'failed') rb.failed++;
-      return false;
-    }
-    const oldR = val(c, 'result', 'old') ?? null;
-    const newR = val(c, 'result', 'new') ?? null;
-    if (oldR !== newR && !(oldR === null && firstEvaluation.has(k.policy) && newR !== 'failed')) {
-      transitions.push({ profile: k.policy, rule: k.check, title: val(c, 'title', 'new') ?? val(c, 'title', 'old') ?? titles.get(c.key) ?? '', severity: '', old: oldR, new: newR });
-    }
-    return true;
-  });
-  for (const i of ctx.newItems('sca')) {
-    const k = splitScaKey(i.key);
-    const rb = k && k.check === SUMMARY ? rebaselined.get(k.policy) : undefined;
-    if (rb && typeof i.attributes.policy_file === 'string') rb.file = i.attributes.policy_file;
-  }
-  for (const [policy, rb] of rebaselined) {
-    (report.notes ??= []).push(
-      `sca: policy ${policy} changed${rb.file ? ` (${rb.file})` : ''}: results re-baselined (${rb.total} check result${rb.total === 1 ? '' : 's'} changed, ${rb.failed} now failed; see the policy's summary)`,
-    );
-  }
-  if (transitions.length) report.compliance = sortTransitions([...(report.compliance ?? []), ...transitions]);
-  const scans: NonNullable<typeof report.sca> = [];
-  for (const i of ctx.newItems('sca')) {
-    const k = splitScaKey(i.key);
-    if (!k || k.check !== SUMMARY) continue;
-    const a = i.attributes;
-    scans.push({
-      policy_id: k.policy,
-      policy: String(a.policy ?? ''),
-      passed: Number(a.passed ?? 0),
-      failed: Number(a.failed ?? 0),
-      not_applicable: Number(a.not_applicable ?? 0),
-      total: Number(a.total ?? 0),
-      score: Number(a.score ?? 0),
-      checksum: String(a.checksum ?? ''),
-      policy_sha256: String(a.policy_sha256 ?? ''),
-      evaluated_at: String(a.evaluated_at ?? ''),
-      rebaselined: rebaselined.has(k.policy),
-    });
-  }
-  if (scans.length) report.sca = scans;
+    return titles.get(key);
+  };
+  return {
+    change(c) {
+      if (c.plugin !== 'sca') return true;
+      const k = splitScaKey(c.key);
+      if (!k) return true;
+      if (k.check === SUMMARY) {
+        // A summary whose only difference is when it was evaluated did not change.
+        return c.change !== 'changed' || Object.keys(c.attributes).some((a) => !VOLATILE_SUMMARY.has(a));
+      }
+      const rb = rebaselined.get(k.policy);
+      if (rb) {
+        rb.total++;
+        if (val(c, 'result', 'new') === 'failed') rb.failed++;
+        return false;
+      }
+      const oldR = val(c, 'result', 'old') ?? null;
+      const newR = val(c, 'result', 'new') ?? null;
+      if (oldR !== newR && !(oldR === null && firstEvaluation.has(k.policy) && newR !== 'failed')) {
+        transitions.push({ profile: k.policy, rule: k.check, title: val(c, 'title', 'new') ?? val(c, 'title', 'old') ?? title(c.key) ?? '', severity: '', old: oldR, new: newR });
+      }
+      return true;
+    },
+    finish() {
+      for (const i of ctx.newItems('sca')) {
+        const k = splitScaKey(i.key);
+        const rb = k && k.check === SUMMARY ? rebaselined.get(k.policy) : undefined;
+        if (rb && typeof i.attributes.policy_file === 'string') rb.file = i.attributes.policy_file;
+      }
+      for (const [policy, rb] of rebaselined) {
+        (report.notes ??= []).push(
+          `sca: policy ${policy} changed${rb.file ? ` (${rb.file})` : ''}: results re-baselined (${rb.total} check result${rb.total === 1 ? '' : 's'} changed, ${rb.failed} now failed; see the policy's summary)`,
+        );
+      }
+      if (transitions.length) report.compliance = sortTransitions([...(report.compliance ?? []), ...transitions]);
+      const scans: NonNullable<typeof report.sca> = [];
+      for (const i of ctx.newItems('sca')) {
+        const k = splitScaKey(i.key);
+        if (!k || k.check !== SUMMARY) continue;
+        const a = i.attributes;
+        scans.push({
+          policy_id: k.policy,
+          policy: String(a.policy ?? ''),
+          passed: Number(a.passed ?? 0),
+          failed: Number(a.failed ?? 0),
+          not_applicable: Number(a.not_applicable ?? 0),
+          total: Number(a.total ?? 0),
+          score: Number(a.score ?? 0),
+          checksum: String(a.checksum ?? ''),
+          policy_sha256: String(a.policy_sha256 ?? ''),
+          evaluated_at: String(a.evaluated_at ?? ''),
+          rebaselined: rebaselined.has(k.policy),
+        });
+      }
+      if (scans.length) report.sca = scans;
+    },
+  };
 }
 
 export const scaCollector: Collector = {
@@ -309,7 +322,5 @@ export const scaCollector: Collector = {
       }
     }
   },
-  enrichReport(ctx) {
-    enrichScaReport(ctx);
-  },
+  reportHooks: (ctx) => scaReportHooks(ctx),
 };

@@ -9,9 +9,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, messageOf } from '../../errors.js';
-import type { ComplianceTransition, LoginSession, Report } from '../../core/report-model.js';
+import type { ComplianceTransition, LoginSession, Report, ReportChange } from '../../core/report-model.js';
 import { displayPath } from '../../keys.js';
-import type { CollectContext, Collector, OptionSchema, Options, ReportHookContext } from '../../types.js';
+import type { CollectContext, Collector, OptionSchema, Options, ReportHookContext, ReportHooks } from '../../types.js';
 import { optionValues } from '../common/index.js';
 import { BENCH_SCHEME, BENCH_SUMMARY, collectDockerBench } from './docker-collect.js';
 import { autoDatastream, evaluate, findOscap } from './oscap.js';
@@ -418,7 +418,7 @@ function byReportOrder(a: ComplianceTransition, b: ComplianceTransition): number
  * the stored attributes of a rule item, for the title and severity a change does not repeat
  * when only the result changed.
  */
-export function complianceTransitions(report: Report, known: (key: string) => Record<string, unknown> | undefined = () => undefined): ComplianceTransition[] {
+export function complianceTransitions(report: Pick<Report, 'changes'>, known: (key: string) => Record<string, unknown> | undefined = () => undefined): ComplianceTransition[] {
   const firstEvaluation = new Set(
     report.changes.filter((c) => c.plugin === 'scap' && c.change === 'added' && c.key.endsWith('/_summary')).map((c) => c.key.slice('scap://'.length, -'/_summary'.length)),
   );
@@ -454,26 +454,33 @@ export function complianceTransitions(report: Report, known: (key: string) => Re
 const FINGERPRINT_ONLY = new Set(['inputs', 'partial_at', 'partial_rules', 'dpkg_status']);
 
 /**
- * Drop item changes that are only new input fingerprints or partial-evaluation times; those of
- * the rules in `keep` stay (watch saw them flip and flip back: the report must not be empty).
+ * Whether a change is only new input fingerprints or partial-evaluation times: left out of the
+ * report, except those of the rules in `keep` (watch saw them flip and flip back: the report
+ * must not be empty).
  */
-function dropFingerprintChanges(report: Report, keep: ReadonlySet<string> = new Set()): void {
-  const before = report.changes.length;
-  report.changes = report.changes.filter((c) => c.plugin !== 'scap' || c.change !== 'changed' || keep.has(c.key) || Object.keys(c.attributes).some((a) => !FINGERPRINT_ONLY.has(a)));
-  report.summary.changed -= before - report.changes.length;
+function fingerprintOnly(c: ReportChange, keep: ReadonlySet<string>): boolean {
+  return c.plugin === 'scap' && c.change === 'changed' && !keep.has(c.key) && Object.keys(c.attributes).every((a) => FINGERPRINT_ONLY.has(a));
 }
 
 const strip = (root: string, p: string) => (root && root !== '/' && p.startsWith(`${root}/`) ? p.slice(root.length) : p);
 
+/** A transition whose causes are linked as the file changes pass. */
+interface Link {
+  t: ComplianceTransition;
+  rule: MappedRule;
+  causes: NonNullable<ComplianceTransition['caused_by']>;
+  logins: Map<string, LoginSession>;
+}
+
 /**
  * For each transition of a rule re-evaluated because its inputs changed (a partial
- * evaluation): the files it reads, the report's changes of them (with their diffs) and who was
- * logged in when they changed.
+ * evaluation): the files it reads (`inputs`, set now) and a Link to gather the report's
+ * changes of them (with their diffs) and who was logged in when they changed. `changes` are
+ * the scap changes the report keeps. Throws when a rule map cannot be read; `out` keeps the
+ * links made before.
  */
-function linkCauses(ctx: ReportHookContext, o: ScapOptions, transitions: ComplianceTransition[], attrs: Map<string, Record<string, unknown>>): void {
+function linksOf(o: ScapOptions, transitions: ComplianceTransition[], attrs: Map<string, Record<string, unknown>>, changes: ReportChange[], out: Link[]): void {
   const maps = new Map<string, RuleMap>();
-  const fileChanges = ctx.report.changes.filter((c) => c.plugin === 'file' || c.plugin === 'conffile');
-  const root = o.probeRoot ? path.resolve(o.probeRoot) : '';
   for (const t of transitions) {
     if (t.profile === BENCH_PROFILE || t.old === null || t.new === null) continue;
     const summary = attrs.get(`scap://${t.profile}/_summary`);
@@ -481,21 +488,33 @@ function linkCauses(ctx: ReportHookContext, o: ScapOptions, transitions: Complia
     const item = attrs.get(key);
     // Only a rule evaluated in a partial run has a known cause: its input files changed.
     if (!summary || !item || typeof summary.partial_at !== 'string' || typeof summary.datastream !== 'string') continue;
-    const changesOfRule = ctx.report.changes.find((c) => c.key === key);
+    const changesOfRule = changes.find((c) => c.key === key);
     if (!changesOfRule?.attributes.inputs) continue;
     let map = maps.get(summary.datastream);
     if (!map) maps.set(summary.datastream, (map = loadRuleMap(summary.datastream, stateDir).map));
     const rule = map.rules[fullRuleId(t.rule)];
     if (!rule) continue;
     t.inputs = [...rule.literal, ...rule.pattern.map(patternText), ...rule.implicit];
-    const causes = fileChanges.filter((c) => {
-      const p = strip(root, displayPath(c.key));
-      return inputCovers(rule, p);
-    });
+    out.push({ t, rule, causes: [], logins: new Map() });
+  }
+}
+
+/** A file or conffile change as it passes: a cause of the links whose rule reads it. */
+function linkChange(links: Link[], root: string, c: ReportChange): void {
+  if (c.plugin !== 'file' && c.plugin !== 'conffile') return;
+  const p = strip(root, displayPath(c.key));
+  for (const l of links) {
+    if (!inputCovers(l.rule, p)) continue;
+    l.causes.push({ key: c.key, plugin: c.plugin, change: c.change, ...(c.diff ? { diff: c.diff } : {}) });
+    for (const x of c.logins ?? []) l.logins.set(JSON.stringify(x), x);
+  }
+}
+
+/** After the changes passed: the causes found, else who was logged in at the input files' modification times. */
+function finishLinks(report: Report, links: Link[], root: string): void {
+  for (const { t, rule, causes, logins } of links) {
     if (causes.length) {
-      t.caused_by = causes.map((c) => ({ key: c.key, plugin: c.plugin, change: c.change, ...(c.diff ? { diff: c.diff } : {}) }));
-      const logins = new Map<string, LoginSession>();
-      for (const c of causes) for (const l of c.logins ?? []) logins.set(JSON.stringify(l), l);
+      t.caused_by = causes;
       if (logins.size) t.logins = [...logins.values()];
       continue;
     }
@@ -504,12 +523,12 @@ function linkCauses(ctx: ReportHookContext, o: ScapOptions, transitions: Complia
     for (const p of [...rule.literal, ...rule.implicit]) {
       try {
         const st = fs.lstatSync(root ? path.join(root, p) : p);
-        if (st.ctimeMs >= Date.parse(ctx.report.old_session.started_at)) times.push(st.ctimeMs);
+        if (st.ctimeMs >= Date.parse(report.old_session.started_at)) times.push(st.ctimeMs);
       } catch {
         // gone: nothing to date
       }
     }
-    const open = (ctx.report.logins ?? []).filter((l) => times.some((x) => Date.parse(l.login) <= x && (l.logout === null || x <= Date.parse(l.logout))));
+    const open = (report.logins ?? []).filter((l) => times.some((x) => Date.parse(l.login) <= x && (l.logout === null || x <= Date.parse(l.logout))));
     if (open.length) t.logins = open;
   }
 }
@@ -595,21 +614,38 @@ export const scapCollector: Collector = {
     await collectDockerBench(ctx, { mode: o.dockerBench, log: o.dockerBenchLog, image: o.dockerBenchImage, timeoutMs: o.timeoutMs, intervalMs: o.intervalMs });
     await collectScap(ctx, o, options);
   },
-  enrichReport(ctx: ReportHookContext, options: Options) {
-    const scapChanges = ctx.report.changes.some((c) => c.plugin === 'scap');
+  reportHooks(ctx: ReportHookContext, options: Options): ReportHooks | undefined {
+    const scapChanges = ctx.pluginChanges('scap');
     // What syschangemon watch saw between the two runs shows even when the rule is back where it was.
     const seen = ctx.shared ? watchSeen(ctx) : [];
-    if (!scapChanges && !seen.length) return;
-    if (scapChanges) dropFingerprintChanges(ctx.report, new Set(seen.map((s) => `scap://${s.profile}/${shortRuleId(s.t.rule)}`)));
+    if (!scapChanges.length && !seen.length) return undefined;
+    const keep = new Set(seen.map((s) => `scap://${s.profile}/${shortRuleId(s.t.rule)}`));
+    const drop = (c: ReportChange) => fingerprintOnly(c, keep);
+    const kept = scapChanges.filter((c) => !drop(c));
     const attrs = new Map<string, Record<string, unknown>>();
     for (const items of [ctx.oldItems('scap'), ctx.newItems('scap')]) for (const i of items) attrs.set(i.key, i.attributes);
-    const transitions = addWatchTransitions(ctx, seen, complianceTransitions(ctx.report, (key) => attrs.get(key)));
-    if (!transitions.length) return;
+    const transitions = addWatchTransitions(ctx, seen, complianceTransitions({ changes: kept }, (key) => attrs.get(key)));
+    if (!transitions.length) return { change: (c) => !drop(c) };
+    const o = scapOptions(options ?? {});
+    const root = o.probeRoot ? path.resolve(o.probeRoot) : '';
+    const links: Link[] = [];
+    let failure: string | undefined;
     try {
-      linkCauses(ctx, scapOptions(options ?? {}), transitions, attrs);
+      linksOf(o, transitions, attrs, kept, links);
     } catch (err) {
-      (ctx.report.notes ??= []).push(`scap: the causes of the compliance changes could not be linked: ${messageOf(err)}`);
+      failure = messageOf(err);
     }
-    ctx.report.compliance = transitions;
+    return {
+      change(c) {
+        if (drop(c)) return false;
+        if (links.length) linkChange(links, root, c);
+        return true;
+      },
+      finish() {
+        finishLinks(ctx.report, links, root);
+        if (failure !== undefined) (ctx.report.notes ??= []).push(`scap: the causes of the compliance changes could not be linked: ${failure}`);
+        ctx.report.compliance = transitions;
+      },
+    };
   },
 };

@@ -11,7 +11,7 @@ import { absolutePath, optionValues } from '../common/index.js';
 import { parseWtmp, type WtmpRecord } from './parse.js';
 import { pairSessions, type Session, type SessionEnd } from './sessions.js';
 import { readWtmpdb } from './wtmpdb.js';
-import { enrichLogins, loginOf } from './logins.js';
+import { loginOf, loginsOf } from './logins.js';
 import { isoMicros, isoToMicros } from './time.js';
 import { WTMP_ITEMS } from './items.js';
 
@@ -140,12 +140,14 @@ export const wtmpCollector: Collector = {
   async collect(ctx, options) {
     collectWtmp(ctx, wtmpOptions(options));
   },
-  enrichReport(ctx) {
+  reportHooks(ctx) {
     const sessions = [];
     for (const item of ctx.newItems('wtmp')) {
       const s = loginOf(item);
       if (s) sessions.push(s);
     }
-    enrichLogins(ctx.report, sessions);
+    const l = loginsOf(ctx.report, sessions);
+    ctx.report.logins = l.logins;
+    return { change: l.change };
   },
 };

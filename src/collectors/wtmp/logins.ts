@@ -2,7 +2,7 @@
  * The report hook's pure part: which login sessions were active during the compared
  * interval, and which were open when a changed thing got its new ctime/mtime.
  */
-import type { LoginSession, Report } from '../../core/report-model.js';
+import type { LoginSession, Report, ReportChange } from '../../core/report-model.js';
 import type { StoredItem } from '../../types.js';
 import { isoToMicros } from './time.js';
 
@@ -31,7 +31,7 @@ export function activeBetween(sessions: readonly LoginSession[], start: number, 
 }
 
 /** The time a change happened: its new ctime, else its new mtime (µs), if any. */
-function changeTime(change: Report['changes'][number]): number | undefined {
+function changeTime(change: ReportChange): number | undefined {
   for (const name of ['ctime', 'mtime']) {
     const v = change.attributes[name]?.new;
     if (typeof v === 'string') {
@@ -43,19 +43,29 @@ function changeTime(change: Report['changes'][number]): number | undefined {
 }
 
 /**
- * Set `report.logins` (sessions active between the old session's start and the new one's
- * finish) and each change's `logins` (sessions open at its new ctime/mtime; absent if none).
+ * The report hook's two parts: the sessions active between the old session's start and the
+ * new one's finish (`report.logins`), and what each change gets: the sessions open at its new
+ * ctime/mtime (`logins`; absent if none).
  */
-export function enrichLogins(report: Report, sessions: readonly LoginSession[]): void {
+export function loginsOf(report: Pick<Report, 'old_session' | 'new_session' | 'created_at'>, sessions: readonly LoginSession[]): { logins: LoginSession[]; change(c: ReportChange): void } {
   const startIso = report.old_session?.started_at;
   const endIso = report.new_session?.finished_at ?? report.new_session?.started_at ?? report.created_at;
   const start = startIso ? isoToMicros(startIso) : -Infinity;
   const end = endIso ? isoToMicros(endIso) : Infinity;
-  report.logins = activeBetween(sessions, Number.isNaN(start) ? -Infinity : start, Number.isNaN(end) ? Infinity : end);
-  for (const change of report.changes) {
-    const t = changeTime(change);
-    if (t === undefined) continue;
-    const open = activeBetween(sessions, t, t);
-    if (open.length > 0) change.logins = open;
-  }
+  return {
+    logins: activeBetween(sessions, Number.isNaN(start) ? -Infinity : start, Number.isNaN(end) ? Infinity : end),
+    change(c) {
+      const t = changeTime(c);
+      if (t === undefined) return;
+      const open = activeBetween(sessions, t, t);
+      if (open.length > 0) c.logins = open;
+    },
+  };
+}
+
+/** Both parts of loginsOf applied to a report held whole. */
+export function enrichLogins(report: Report, sessions: readonly LoginSession[]): void {
+  const l = loginsOf(report, sessions);
+  report.logins = l.logins;
+  for (const change of report.changes) l.change(change);
 }
