@@ -27,6 +27,14 @@ interface Native {
   getFlags(fd: number): number;
   /** sha256 (hex) of each open descriptor read to its end, or -errno; every descriptor is closed. */
   sha256Fds(fds: number[]): Promise<Array<string | number>>;
+  /**
+   * Open (relative to dirs[job's dir], O_NOFOLLOW), fstat-check, read the extended attributes
+   * and flags of, and sha256 each regular file of a batch in a thread; closes `dirs`. See
+   * hash-pool.ts for the job layout and the results.
+   */
+  hashAt(dirs: number[], jobs: Float64Array, names: Buffer[]): Promise<[Array<string | null>, Int32Array, Array<Array<string | Buffer | number> | undefined>]> | number;
+  /** fcntl(fd, F_DUPFD_CLOEXEC): a new descriptor of the same open directory or file, or -errno. */
+  dupFd(fd: number): number;
   /** mallopt(M_ARENA_MAX, n): 0, or -1 when refused. */
   mallocArenas(n: number): number;
 }

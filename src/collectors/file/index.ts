@@ -9,13 +9,13 @@ import type { Attributes, CollectContext, Collector, OptionSchema, Options, Stor
 import { ConfigError } from '../../errors.js';
 import { GlobSet, checkGlob, globWarnings } from '../../core/glob.js';
 import { encodePath } from '../../keys.js';
-import { S, S_IFBLK, S_IFCHR, S_IFMT } from '../../fsnative.js';
+import { S, S_IFBLK, S_IFCHR, S_IFMT, errCode, errMessage, native } from '../../fsnative.js';
 import { optionValues } from '../common/index.js';
 import { fileType, formatMode, isTime, parseIdFile, statAttributes, withSha256, type IdNames } from './attrs.js';
 import { readMounts } from './mounts.js';
-import { openEntry, walk, type WalkEntry, type WalkResult } from './walk.js';
-import { isExtended, mergeSorted, readExtended } from './extended.js';
-import { HashPool, type HashJob, type HashResult } from './hash-pool.js';
+import { REPLACED, openEntry, walk, type WalkEntry, type WalkResult } from './walk.js';
+import { decodeXattrs, formatFlags, isExtended, mergeSorted, readExtended } from './extended.js';
+import { HK, HashBatch, HashPool, type HashResults } from './hash-pool.js';
 import { FILE_ITEMS } from './items.js';
 
 export const DEFAULT_SKIP_FSTYPES = [
@@ -106,13 +106,54 @@ interface Rec {
   error?: string;
   /** Index into the batch's hash jobs. */
   job?: number;
+  /** A hash job's extended attributes when reused from the previous item (else read with the hash). */
+  extended?: Record<string, string>;
 }
 
 interface Batch {
   recs: Rec[];
-  results: Promise<HashResult[]>;
+  results: Promise<HashResults | undefined>;
   /** No file of the batch needs hashing, or its hashes are in: it can be added at once. */
   ready: boolean;
+}
+
+/** A hashed file's item from what the hash thread reports (undefined: it vanished before it was opened). */
+function hashedItem(rec: Rec, res: HashResults, ids: IdNames): { attributes: Attributes; error?: string } | undefined {
+  const j = rec.job!;
+  const kind = res.info[3 * j]!;
+  const errno = res.info[3 * j + 1]!;
+  if (kind === HK.OPEN && errCode(-errno) === 'ENOENT') return undefined;
+  let extended = rec.extended;
+  if (extended === undefined) {
+    extended = {};
+    const list = res.xattrs[j];
+    if (list !== undefined) decodeXattrs(list, ids, extended);
+    const flags = res.info[3 * j + 2]! >>> 0;
+    if (flags > 0) extended.flags = formatFlags(flags);
+  }
+  let error = rec.error;
+  switch (kind) {
+    case HK.OK:
+      return { attributes: mergeSorted(rec.attrs!, extended, res.sha[j]!) as Attributes, error };
+    case HK.OPEN:
+      error = errCode(-errno) === 'ELOOP' ? `${REPLACED} (now a symlink)` : errMessage(-errno, 'open');
+      break;
+    case HK.FSTAT:
+      error = errMessage(-errno, 'fstat');
+      break;
+    case HK.REPLACED:
+      error = REPLACED;
+      break;
+    default:
+      error = errMessage(-errno, 'read');
+  }
+  return { attributes: mergeSorted(rec.attrs!, extended) as Attributes, error };
+}
+
+/** sha256 of a file opened on this thread (when its directory could not go to the hash thread). */
+async function hashOpen(fd: number): Promise<string | { error: string }> {
+  const [r] = await native.sha256Fds([fd]);
+  return typeof r === 'string' ? r : { error: errMessage(r ?? -5, 'read') };
 }
 
 /** One turn of the event loop, so finished hash batches report back while the walk goes on. */
@@ -171,8 +212,11 @@ export function oldestFullRead(sessions: ReadonlyArray<{ id: number; startedAt: 
 /** The previous item, when this run may reuse anything of it (not --full, not its turn). */
 function reusablePrevious(ctx: CollectContext, key: string, o: FileOptions): StoredItem | undefined {
   if (o.assumeNochange.length === 0 || ctx.full) return undefined;
+  // Looked up first: a first run (nothing stored) then costs no slice computation per entry.
+  const prev = ctx.previous(key);
+  if (prev === undefined) return undefined;
   if (o.rehashEvery > 0 && rehashSlice(key, o.rehashEvery) === rehashTurn(ctx.sessionId, o.rehashEvery)) return undefined;
-  return ctx.previous(key);
+  return prev;
 }
 
 /**
@@ -305,12 +349,14 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
       let attributes = rec.attrs;
       let error = rec.error;
       if (rec.job !== undefined) {
-        const r = results[rec.job]!;
-        if ('error' in r) error = r.error;
-        else {
-          attributes = withSha256(rec.attrs, r.sha256);
-          readFull++;
+        const item = hashedItem(rec, results!, ids);
+        if (!item) {
+          ctx.debug(`file: ${rec.key} vanished before it was hashed`);
+          continue;
         }
+        attributes = item.attributes;
+        error = item.error;
+        if (error === undefined) readFull++;
       }
       ctx.add(error === undefined ? { key: rec.key, attributes } : { key: rec.key, attributes, error });
     }
@@ -319,20 +365,19 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
   };
 
   let recs: Rec[] = [];
-  let jobs: HashJob[] = [];
+  let jobs = new HashBatch();
   const flush = async () => {
     if (recs.length === 0) return;
-    let results: Promise<HashResult[]> = Promise.resolve([]);
-    const batch: Batch = { recs, results, ready: jobs.length === 0 };
-    if (jobs.length > 0) {
+    const batch: Batch = { recs, results: Promise.resolve(undefined), ready: jobs.size === 0 };
+    if (jobs.size > 0) {
       pool ??= new HashPool(o.hashWorkers);
-      results = batch.results = pool.hash(jobs);
+      const results = batch.results = pool.hash(jobs);
       // Settled by drain in order; a rejection before then must not count as unhandled.
       results.then(() => { batch.ready = true; }, () => { batch.ready = true; });
+      jobs = new HashBatch();
     }
     inflight.push(batch);
     recs = [];
-    jobs = [];
     // Batches whose hashes are in (or had none to wait for: the common case of an hourly run,
     // whose rehash slice is a few files a batch) go to the store at once, so few entries stay
     // alive long enough to reach V8's old generation; the others wait for their hashes in order.
@@ -366,6 +411,16 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
           sha = reusable(prev, attrs, o, assumeChange, () => r.text);
           if (sha === undefined) {
             hooks.beforeOpen?.(r.path);
+            // Opened, checked, its extended attributes read and hashed in a thread; the item
+            // is built when the batch's results are in (drain).
+            const job = r.dirfd >= 0 ? jobs.add(r, extended === undefined) : -1;
+            if (job >= 0) {
+              rec.job = job;
+              rec.extended = extended;
+              recs.push(rec);
+              if (recs.length >= BATCH || jobs.size >= BATCH_FDS) await flush();
+              continue;
+            }
             const opened = openEntry(r);
             if (opened === 'vanished') {
               ctx.debug(`file: ${key} vanished before it was hashed`);
@@ -379,16 +434,23 @@ export async function collectFiles(ctx: CollectContext, o: FileOptions, hooks: C
         // One object with the reused sha256 and the extended attributes, keys in sorted order.
         rec.attrs = mergeSorted(attrs, extended, sha) as Attributes;
         if (fd >= 0) {
-          rec.job = jobs.length;
-          jobs.push({ fd });
+          // Hashed here: the directory could not be handed to the hash thread.
+          const h = await hashOpen(fd);
+          if (typeof h === 'string') {
+            rec.attrs = withSha256(rec.attrs, h);
+            readFull++;
+          } else {
+            rec.error = h.error;
+          }
         }
         recs.push(rec);
       }
-      if (recs.length >= BATCH || jobs.length >= BATCH_FDS) await flush();
+      if (recs.length >= BATCH || jobs.size >= BATCH_FDS) await flush();
     }
     await flush();
     while (inflight.length > 0) await drain();
   } finally {
+    jobs.discard();
     await pool?.close();
   }
   if (o.assumeNochange.length > 0 && files > 0) ctx.note(fullReadNote(ctx, o, files, readFull));

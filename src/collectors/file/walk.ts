@@ -36,6 +36,8 @@ export interface WalkEntry {
   target?: Buffer;
   error?: string;
   dirfd: number;
+  /** Tells the directories of entries apart: the same number while `dirfd` is the same directory. */
+  dirSerial: number;
   name: Buffer;
   self: number;
 }
@@ -89,6 +91,8 @@ interface Frame {
   plain: boolean;
   dev: number;
   rootDev: number;
+  /** See WalkEntry.dirSerial. */
+  serial: number;
 }
 
 /** One yielded entry; `path` is built from its directory's bytes and its name when asked for. */
@@ -100,6 +104,7 @@ class Entry implements WalkEntry {
     private readonly dirRaw: Buffer | undefined,
     readonly st: Float64Array,
     readonly dirfd: number,
+    readonly dirSerial: number,
     readonly name: Buffer,
     readonly self: number,
     private readonly full: Buffer | undefined,
@@ -177,6 +182,7 @@ export function* walk(opts: WalkOptions): Generator<WalkResult> {
   let held = -1;
   /** The directory a root lies in, open while the root is examined. */
   let rootParent = -1;
+  let serial = 0;
   try {
     for (const root of walkRoots(opts.include)) {
       const rootPath = Buffer.from(root);
@@ -187,6 +193,7 @@ export function* walk(opts: WalkOptions): Generator<WalkResult> {
         continue;
       }
       rootParent = parent.fd;
+      const rootSerial = ++serial;
       // The entry being examined: the root first, then each frame's next child.
       let frame: Frame | undefined;
       let dirfd = parent.fd;
@@ -233,7 +240,7 @@ export function* walk(opts: WalkOptions): Generator<WalkResult> {
           }
           held = sub;
           if (matched) {
-            yield new Entry(key, text, frame?.raw, st, dirfd, name, sub, frame ? undefined : rootPath, target, error);
+            yield new Entry(key, text, frame?.raw, st, dirfd, frame ? frame.serial : rootSerial, name, sub, frame ? undefined : rootPath, target, error);
           } else if (error) {
             yield { kind: 'error', key, path: frame ? Buffer.concat([frame.raw, name]) : rootPath, message: error };
           }
@@ -242,7 +249,7 @@ export function* walk(opts: WalkOptions): Generator<WalkResult> {
             const raw = frame ? Buffer.concat([frame.raw, name, SLASH]) : rootPath[rootPath.length - 1] === 0x2f ? rootPath : Buffer.concat([rootPath, SLASH]);
             const slash = text.endsWith('/') ? '' : '/';
             const plain = (frame ? frame.plain : true) && key.length === SCHEME.length + text.length && key.endsWith(text);
-            next = { fd: sub, names, pos: 0, raw, key: key + slash, text: text + slash, plain, dev, rootDev: frame?.rootDev ?? dev };
+            next = { fd: sub, names, pos: 0, raw, key: key + slash, text: text + slash, plain, dev, rootDev: frame?.rootDev ?? dev, serial: ++serial };
           } else if (sub >= 0) {
             native.close(sub);
           }
