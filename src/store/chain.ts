@@ -79,6 +79,59 @@ function hashBuckets(rows: Iterable<StateRow>, into: BucketDigests): void {
   flush();
 }
 
+/** String.prototype.isWellFormed (Node 20 has it; the TypeScript lib here does not declare it). */
+const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * Bucket digests computed while a session's items are written, for a session whose items are
+ * all new rows in key-id order (the first session of an empty store): `add` takes each item's
+ * state as it is inserted, so `finish` need not read every item back. `digests()` is undefined
+ * when an item could not be taken exactly (a text that does not survive SQLite's UTF-8 as it
+ * is, or an id out of order): the digests are then read in full as before.
+ */
+export class BucketHasher {
+  private readonly out: BucketDigests = new Map();
+  private bucket = -1;
+  private lastId = 0;
+  private h: ReturnType<typeof createHash> | undefined;
+  private buf = '';
+  private exact = true;
+
+  add(keyId: number, key: string, plugin: string, attrs: string, contents: string | null, error: string | null): void {
+    if (!this.exact) return;
+    // The stored row reads back as JSON of its UTF-8 text: a lone surrogate would not.
+    if (keyId <= this.lastId || !wellFormed(key) || !wellFormed(plugin) || !wellFormed(attrs) || (contents !== null && !wellFormed(contents)) || (error !== null && !wellFormed(error))) {
+      this.exact = false;
+      return;
+    }
+    this.lastId = keyId;
+    const b = Math.floor(keyId / BUCKET);
+    if (b !== this.bucket) {
+      this.flush();
+      this.bucket = b;
+      this.h = createHash('sha256');
+    }
+    this.buf += `${JSON.stringify([key, plugin, attrs, contents, error])}\n`;
+    if (this.buf.length >= 1 << 16) {
+      this.h!.update(this.buf);
+      this.buf = '';
+    }
+  }
+
+  private flush(): void {
+    if (this.h) this.out.set(this.bucket, this.h.update(this.buf).digest());
+    this.h = undefined;
+    this.buf = '';
+  }
+
+  /** The digests of every item added, or undefined when they must be read in full. */
+  digests(): BucketDigests | undefined {
+    if (!this.exact) return undefined;
+    this.flush();
+    return this.out;
+  }
+}
+
 /** The bucket digests of every item valid in session `s`, read in full. */
 export function fullBuckets(db: DB, s: number): BucketDigests {
   const out: BucketDigests = new Map();

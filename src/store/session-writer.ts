@@ -7,7 +7,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Item, StoredItem } from '../types.js';
 import { decodeItem, encodeAttrs, encodeContentRefs, encodeNotes } from './codec.js';
 import type { SessionRow, Store } from './store.js';
-import type { ChainRecord } from './chain.js';
+import { BucketHasher, type ChainRecord } from './chain.js';
 
 interface CurrentRow {
   id: number;
@@ -88,6 +88,8 @@ export class SessionWriter {
    * marked as seen, since there is no earlier item to close.
    */
   private readonly emptyStore: boolean;
+  /** In an empty store, the chain's bucket digests of the items as they are written. */
+  private readonly hasher: BucketHasher | undefined;
 
   /** Signs a session's chain record (the configured signing key), when set. */
   private readonly sign: ((record: ChainRecord) => string) | undefined;
@@ -100,6 +102,7 @@ export class SessionWriter {
     const db = store.db;
     this.previous = store.latestSession();
     this.emptyStore = store.db.prepare('SELECT 1 FROM keys LIMIT 1').get() === undefined;
+    this.hasher = this.emptyStore ? new BucketHasher() : undefined;
     db.exec('BEGIN IMMEDIATE');
     try {
       db.exec('CREATE TEMP TABLE IF NOT EXISTS seen (key_id INTEGER PRIMARY KEY) WITHOUT ROWID; DELETE FROM temp.seen;');
@@ -219,6 +222,7 @@ export class SessionWriter {
     if (!same) {
       if (row) this.s.close.run(this.previous?.id ?? row.valid_from, row.id);
       this.s.insert.run(keyId, this.session.id, attrs, contents, error);
+      this.hasher?.add(keyId, item.key, plugin, attrs, contents, error);
     }
     if (!this.emptyStore) this.s.seen.run(keyId);
     if (!carried) {
@@ -300,7 +304,7 @@ export class SessionWriter {
       ).run(new Date().toISOString(), this.itemCount, this.errorCount, encodeNotes(this.notes), this.session.id);
       db.exec('DELETE FROM temp.seen');
       const row = db.prepare('SELECT * FROM sessions WHERE id = ?').get(this.session.id) as SessionRow;
-      this.chainRecord = this.store.appendChain(row, 'collect', this.sign);
+      this.chainRecord = this.store.appendChain(row, 'collect', this.sign, this.hasher?.digests());
       db.exec('COMMIT');
       this.done = true;
       return row;

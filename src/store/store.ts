@@ -606,14 +606,16 @@ export class Store {
    * Compute and store the chain record of a complete session (inside the caller's transaction,
    * which has written the session): linked to the newest record, signed by `sign` if given.
    * The bucket digests follow from the kept ones when those are the previous complete
-   * session's (the usual case: cost in proportion to the changes), else they are read in full.
+   * session's (the usual case: cost in proportion to the changes), else they are read in full;
+   * `known` are the session's digests when its writer computed them as it wrote (see
+   * BucketHasher: the first session of an empty store), used instead of either.
    */
-  appendChain(session: SessionRow, origin: ChainOrigin, sign?: (record: ChainRecord) => string): ChainRecord {
+  appendChain(session: SessionRow, origin: ChainOrigin, sign?: (record: ChainRecord) => string, known?: BucketDigests): ChainRecord {
     const last = this.db.prepare('SELECT digest FROM chain ORDER BY session_id DESC LIMIT 1').pluck().get() as string | undefined;
     const before = this.db.prepare('SELECT id FROM sessions WHERE complete = 1 AND id < ? ORDER BY id DESC LIMIT 1').pluck().get(session.id) as number | undefined;
     const keptFor = Number(this.meta('chain_buckets_session') ?? 0);
     let buckets: BucketDigests;
-    if (before !== undefined && keptFor === before) {
+    if (known === undefined && before !== undefined && keptFor === before) {
       buckets = new Map();
       for (const r of this.db.prepare('SELECT bucket, digest FROM chain_buckets').raw(true).iterate() as IterableIterator<[number, Buffer]>) buckets.set(r[0], r[1]);
       const old = new Map(buckets);
@@ -623,7 +625,7 @@ export class Store {
       for (const b of old.keys()) if (!buckets.has(b)) del.run(b);
       for (const [b, d] of buckets) if (!old.get(b)?.equals(d)) put.run(b, d);
     } else {
-      buckets = fullBuckets(this.db, session.id);
+      buckets = known ?? fullBuckets(this.db, session.id);
       this.db.exec('DELETE FROM chain_buckets');
       const put = this.db.prepare('INSERT INTO chain_buckets (bucket, digest) VALUES (?, ?)');
       for (const [b, d] of buckets) put.run(b, d);
