@@ -7,9 +7,10 @@
  *       A tree of N small files (1000 per directory), collected, then a line appended to every
  *       file and collected again: that collect, `diff`, `print-report --format text|json`,
  *       `export --format json|csv` and `email-report` (through a sendmail that discards the
- *       message) are measured. With --hooks the wtmp and groups collectors are enabled too:
- *       collectors with report hooks, which see the whole list of changes, so the report is
- *       built whole in memory (without them each change is stored as it is made).
+ *       message) are measured. With --hooks the wtmp and groups collectors are enabled too
+ *       (collectors with report hooks: each change passes through them as it is stored);
+ *       --packages also enables the packages collector on the host's dpkg database (its hook
+ *       looks every changed file up in the package lists).
  *   node bench/scale.mjs --case diff1m [--files 1000000] [--churn 0.001]
  *       Two sessions of N entries (real collects of a tree of N small files), the second
  *       after `churn` of the files had a line appended; `diff` of the two is measured (runs 3).
@@ -46,6 +47,7 @@ const { values: opt } = parseArgs({
     keep: { type: 'string', default: '24' },
     steady: { type: 'boolean', default: false },
     hooks: { type: 'boolean', default: false },
+    packages: { type: 'boolean', default: false },
     runs: { type: 'string', default: '1' },
     cli: { type: 'string' },
     'keep-work': { type: 'boolean', default: false },
@@ -60,9 +62,9 @@ const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const env = { ...process.env, SYSCHANGEMON_CONFIG: '' };
 const rows = [];
 
-function config(dir, roots, { keep = 10000, extra = '', hooks = false } = {}) {
+function config(dir, roots, { keep = 10000, extra = '', hooks = false, packages = false } = {}) {
   fs.mkdirSync(path.join(dir, 'plugins.d'), { recursive: true });
-  if (hooks) for (const c of ['wtmp', 'groups']) fs.writeFileSync(path.join(dir, 'plugins.d', `${c}.conf`), `[${c}]\nenable_plugin = true\n`);
+  for (const c of [...(hooks ? ['wtmp', 'groups'] : []), ...(packages ? ['packages'] : [])]) fs.writeFileSync(path.join(dir, 'plugins.d', `${c}.conf`), `[${c}]\nenable_plugin = true\n`);
   fs.writeFileSync(
     path.join(dir, 'syschangemon.conf'),
     `[syschangemon]\nsession_keep = ${keep}\nreport_keep = ${keep}\n${extra}\n[storage]\ndir = ${path.join(work, 'storage')}\n`,
@@ -136,6 +138,7 @@ try {
     fs.writeFileSync(sendmail, '#!/bin/sh\nexec cat > /dev/null\n', { mode: 0o755 });
     const conf = config(path.join(work, 'etc'), [tree], {
       hooks: opt.hooks,
+      packages: opt.packages,
       extra: `mail_handler = sendmail\n\n[mail.smtp]\nto_addr = root@localhost\nfrom = scm@localhost\nsendmail_path = ${sendmail}\n`,
     });
     step('collect (first)', scm(conf, 'collect', '--quiet'));
@@ -150,7 +153,7 @@ try {
     const json = path.join(work, 'report.json');
     timed(scm(conf, 'print-report', '--format', 'json'), { env, stdoutFile: json });
     const summary = JSON.parse(fs.readFileSync(json, 'utf8').slice(0, 4000).replace(/,\s*"changes"[\s\S]*$/, '}')).summary;
-    console.log(`### ${n} changed files${opt.hooks ? ', with the wtmp and groups collectors (report hooks)' : ''}\n\n${head} Tree: ${n} files of one line in ${Math.ceil(n / 1000)} directories; every file then had a line appended. Report summary: ${JSON.stringify(summary)}.\n`);
+    console.log(`### ${n} changed files${opt.hooks ? `, with the wtmp${opt.packages ? ', groups and packages' : ' and groups'} collectors (report hooks)` : opt.packages ? ', with the packages collector (report hooks)' : ''}\n\n${head} Tree: ${n} files of one line in ${Math.ceil(n / 1000)} directories; every file then had a line appended. Report summary: ${JSON.stringify(summary)}.\n`);
     console.log(table());
   } else if (opt.case === 'diff1m') {
     const n = Number(opt.files ?? 1000000);

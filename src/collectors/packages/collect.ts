@@ -204,11 +204,13 @@ function checkModified(
 ): void {
   const root = rootPrefix(o.root);
   const encodedRoot = encodePath(root);
-  const changed = new Map<string, StoredItem>();
+  // Path → sha256 of each changed regular file (only the hash: 200k changed files must not
+  // hold 200k items).
+  const changed = new Map<string, string>();
   for (const it of ctx.sessionItems('file', { changed: true })) {
     if (it.error || it.attributes.type !== 'file' || typeof it.attributes.sha256 !== 'string') continue;
     const p = packagePathOfKey(it.key, encodedRoot);
-    if (p !== undefined) changed.set(p, it);
+    if (p !== undefined) changed.set(p, it.attributes.sha256);
   }
   const lines = new Map<StatusEntry, string[]>();
   // Carried: files that were found modified before and did not change again.
@@ -236,7 +238,7 @@ function checkModified(
       }
     }
     const md5Cache = new Map<StatusEntry, Map<string, string>>();
-    for (const [path, item] of changed) {
+    for (const [path, sha256] of changed) {
       const list = owners.get(path);
       if (!list) continue;
       const verdicts: { e: StatusEntry; differs: boolean }[] = [];
@@ -260,12 +262,12 @@ function checkModified(
             h = undefined;
           }
         }
-        if (!h || h.sha256 !== item.attributes.sha256) break;
+        if (!h || h.sha256 !== sha256) break;
         verdicts.push({ e, differs: h.md5 !== expected });
       }
       // A path two packages list (diverted, shared) differs only when it matches neither.
       if (!verdicts.length || verdicts.some((v) => !v.differs)) continue;
-      for (const { e } of verdicts) (lines.get(e) ?? lines.set(e, []).get(e)!).push(`${item.attributes.sha256} ${path}`);
+      for (const { e } of verdicts) (lines.get(e) ?? lines.set(e, []).get(e)!).push(`${sha256} ${path}`);
     }
   }
   for (const [e, l] of lines) {
