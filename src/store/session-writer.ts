@@ -196,10 +196,14 @@ export class SessionWriter {
 
   /** Record an item; returns false when the key was already recorded in this session. */
   add(plugin: string, item: Item): boolean {
-    const refs: Record<string, string> = { ...(item.contentRefs ?? {}) };
-    for (const [name, text] of Object.entries(item.contents ?? {})) refs[name] = this.store.putBlob(text);
+    let contents: string | null = null;
+    // Most items (every file's) have no contents: nothing to build for them.
+    if (item.contentRefs !== undefined || item.contents !== undefined) {
+      const refs: Record<string, string> = { ...(item.contentRefs ?? {}) };
+      for (const [name, text] of Object.entries(item.contents ?? {})) refs[name] = this.store.putBlob(text);
+      contents = encodeContentRefs(refs);
+    }
     const attrs = encodeAttrs(item.attributes);
-    const contents = encodeContentRefs(refs);
     const error = item.error ?? null;
     const { keyId: existingId, row } = this.lookup(item.key);
     this.forget(item.key);

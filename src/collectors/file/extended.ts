@@ -114,10 +114,16 @@ const FLAG_LETTERS: [number, string][] = [
   [0x00100000, 'V'], [0x00000400, 'm'],
 ];
 
+/** Texts of the flag words seen (a tree has a handful: most files carry only `e`). */
+const flagTexts = new Map<number, string>();
+
 /** An inode flag word → lsattr's 22-character text (`----i---------e-------`). */
 export function formatFlags(flags: number): string {
-  let s = '';
+  let s = flagTexts.get(flags);
+  if (s !== undefined) return s;
+  s = '';
   for (const [bit, letter] of FLAG_LETTERS) s += flags & bit ? letter : '-';
+  if (flagTexts.size < 256) flagTexts.set(flags, s);
   return s;
 }
 
