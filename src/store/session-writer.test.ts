@@ -77,3 +77,64 @@ test('read-ahead: same order, a deleted stretch, new keys in between, then rever
     store.close();
   }
 });
+
+test('items: a plugin\'s items of this session (all, or only the changed ones) by key, in pages, while other items are added', () => {
+  const store = Store.open(path.join(dir, 'items.sqlite'));
+  try {
+    // Keys recorded out of key order, so that the key order must come from the query.
+    const M = 2500;
+    const order = Array.from({ length: M }, (_, i) => (i * 7919) % M);
+    const k = (i: number) => `file:///i/${String(i).padStart(4, '0')}`;
+    const w1 = new SessionWriter(store, 'host');
+    for (const i of order) w1.add('file', { key: k(i), attributes: { v: 1 } });
+    w1.add('other', { key: 'other://a', attributes: { v: 1 } });
+    // An empty store: every item is this session's, changed or not.
+    const all1 = [...w1.items('file')].map((it) => it.key);
+    assert.deepEqual(all1, [...all1].sort());
+    assert.equal(all1.length, M);
+    assert.deepEqual([...w1.items('file', true)].map((it) => it.key), all1);
+    w1.finish();
+
+    // Session 2: every third changed, every fifth not recorded, 1200 new keys, an error item.
+    const w2 = new SessionWriter(store, 'host');
+    const changed: string[] = [];
+    const seen: string[] = [];
+    for (const i of order) {
+      if (i % 5 === 0) continue;
+      const v = i % 3 === 0 ? 2 : 1;
+      w2.add('file', { key: k(i), attributes: { v } });
+      seen.push(k(i));
+      if (v === 2) changed.push(k(i));
+    }
+    for (let j = 0; j < 1200; j++) {
+      const key = `file:///i/new${String(j).padStart(4, '0')}`;
+      w2.add('file', { key, attributes: { v: 1 } });
+      seen.push(key);
+      changed.push(key);
+    }
+    w2.add('file', { key: 'file:///i/zerr', attributes: {}, error: 'unreadable' });
+    seen.push('file:///i/zerr');
+    changed.push('file:///i/zerr');
+    w2.add('other', { key: 'other://a', attributes: { v: 1 } });
+    const got: string[] = [];
+    for (const it of w2.items('file', true)) {
+      got.push(it.key);
+      assert.equal(it.plugin, 'file');
+      // The connection is free between pages: another plugin's items can be added meanwhile.
+      w2.add('derived', { key: `derived://${got.length}`, attributes: { of: it.key } });
+    }
+    assert.deepEqual(got, [...changed].sort(), 'exactly the new and changed items, by key');
+    const errItem = [...w2.items('file', true)].find((it) => it.key === 'file:///i/zerr');
+    assert.equal(errItem?.error, 'unreadable');
+    assert.deepEqual([...w2.items('file')].map((it) => it.key), [...seen].sort(), 'every item recorded in this session, by key');
+    assert.deepEqual([...w2.items('derived')].length, got.length);
+    // Stopping early drops the temporary table; a second iteration starts afresh.
+    for (const _ of w2.items('file')) break;
+    assert.equal([...w2.items('file', true)].length, changed.length);
+    w2.finish();
+    const tables = store.db.prepare("SELECT name FROM sqlite_temp_master WHERE name LIKE 'session_keys_%'").all();
+    assert.deepEqual(tables, []);
+  } finally {
+    store.close();
+  }
+});

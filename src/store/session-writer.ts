@@ -82,6 +82,8 @@ export class SessionWriter {
   private aheadDone = false;
   private beyond = 0;
   private readonly carried = new Set<number>();
+  /** Temporary key tables made by `items` (one per iteration, dropped after it). */
+  private itemTables = 0;
   /**
    * In an empty store no key can exist yet: lookups are skipped (a duplicate key in this
    * session is still caught by the keys table's unique constraint), and nothing needs to be
@@ -261,28 +263,46 @@ export class SessionWriter {
   }
 
   /**
-   * Items recorded in this session for a plugin, in pages. `changedOnly`: only the items whose
-   * row this session wrote (new, or different from the previous session's).
+   * Items recorded in this session for a plugin, by key, in pages. `changedOnly`: only the
+   * items whose row this session wrote (new, or different from the previous session's).
+   * Their keys are gathered first, with one query, into a temporary table kept in key order
+   * (keys only, not the rows); the rows are then read a page at a time by key. Paging the
+   * join itself would sort every matching row again for each page of a thousand: quadratic
+   * (200k changed files cost the packages collector 30 s of CPU). The connection is free
+   * between pages, so the caller may add items meanwhile.
    */
   *items(plugin: string, changedOnly = false): Generator<StoredItem> {
+    const db = this.store.db;
+    const table = `temp.session_keys_${++this.itemTables}`;
     // In a store that was empty, every current item is this session's (nothing is marked seen).
     const changed = changedOnly && !this.emptyStore ? `AND i.valid_from = ${Number(this.session.id)}` : '';
-    const stmt = this.store.db.prepare(
-      this.emptyStore
-        ? `SELECT k.key, k.plugin, i.attrs, i.contents, i.error FROM keys k
-           JOIN items i ON i.key_id = k.id AND i.valid_to IS NULL
-           WHERE k.plugin = ? AND k.key > ? ORDER BY k.key LIMIT 1000`
-        : `SELECT k.key, k.plugin, i.attrs, i.contents, i.error FROM temp.seen s
-           JOIN items i ON i.key_id = s.key_id AND i.valid_to IS NULL ${changed}
-           JOIN keys k ON k.id = s.key_id
-           WHERE k.plugin = ? AND k.key > ? ORDER BY k.key LIMIT 1000`,
-    );
-    let after = '';
-    for (;;) {
-      const rows = stmt.all(plugin, after) as { key: string; plugin: string; attrs: string; contents: string | null; error: string | null }[];
-      for (const r of rows) yield decodeItem(r);
-      if (rows.length < 1000) return;
-      after = rows[rows.length - 1]!.key;
+    db.exec(`CREATE TABLE ${table} (key TEXT PRIMARY KEY, key_id INTEGER NOT NULL) WITHOUT ROWID`);
+    try {
+      db.prepare(
+        this.emptyStore
+          ? `INSERT INTO ${table} (key, key_id) SELECT k.key, k.id FROM keys k
+             JOIN items i ON i.key_id = k.id AND i.valid_to IS NULL
+             WHERE k.plugin = ?`
+          : `INSERT INTO ${table} (key, key_id) SELECT k.key, k.id FROM temp.seen s
+             JOIN items i ON i.key_id = s.key_id AND i.valid_to IS NULL ${changed}
+             JOIN keys k ON k.id = s.key_id
+             WHERE k.plugin = ?`,
+      ).run(plugin);
+      const page = db.prepare(
+        `SELECT t.key, k.plugin, i.attrs, i.contents, i.error FROM ${table} t
+         JOIN keys k ON k.id = t.key_id
+         JOIN items i ON i.key_id = t.key_id AND i.valid_to IS NULL ${changed}
+         WHERE t.key > ? ORDER BY t.key LIMIT 1000`,
+      );
+      let after = '';
+      for (;;) {
+        const rows = page.all(after) as { key: string; plugin: string; attrs: string; contents: string | null; error: string | null }[];
+        for (const r of rows) yield decodeItem(r);
+        if (rows.length < 1000) return;
+        after = rows[rows.length - 1]!.key;
+      }
+    } finally {
+      db.exec(`DROP TABLE IF EXISTS ${table}`);
     }
   }
 
