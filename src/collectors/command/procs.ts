@@ -104,6 +104,22 @@ export function findLeftovers(sid: number, pipes: readonly string[] = []): Proc[
 }
 
 /** SIGKILL a process found before, unless its pid now names another process. */
+/**
+ * Wait (blocking, at most `ms`) until every process of `procs` is gone or a zombie: a SIGKILL
+ * is only delivered when the process next runs, which on a busy host can be after the caller
+ * went on. Returns those still running at the deadline.
+ */
+export function waitGone(procs: Iterable<Proc>, ms: number): Proc[] {
+  let left = [...procs];
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + ms;
+  for (;;) {
+    left = left.filter((p) => procStat(p.pid)?.start === p.start);
+    if (left.length === 0 || Date.now() >= deadline) return left;
+    Atomics.wait(tick, 0, 0, 5);
+  }
+}
+
 export function killProc(p: Proc): boolean {
   const now = procStat(p.pid);
   if (!now || now.start !== p.start) return false;

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { childrenOf, findLeftovers, killProc, type Proc, procStat } from './procs.js';
+import { childrenOf, findLeftovers, killProc, type Proc, procStat, waitGone } from './procs.js';
 
 export interface CommandResult {
   stdout: string;
@@ -108,15 +108,22 @@ function makePipes(n: number): Pipe[] {
 
 /** A command still running, for the signal handler. */
 interface Active {
-  killAll(): void;
+  /** Kills what the command left (its group too); returns the processes it sent SIGKILL to. */
+  killAll(): Proc[];
 }
 
 const active = new Set<Active>();
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
+/** How long a signal to syschangemon waits for the killed processes to be gone. */
+const SIGNAL_WAIT_MS = 2000;
+
 function onSignal(sig: NodeJS.Signals): void {
-  for (const a of active) a.killAll();
+  const sent: Proc[] = [];
+  for (const a of active) sent.push(...a.killAll());
   active.clear();
+  // Gone before syschangemon is: whoever started it may rely on nothing being left running.
+  waitGone(sent, SIGNAL_WAIT_MS);
   for (const s of SIGNALS) process.removeListener(s, onSignal);
   // Die of the signal as if no handler had been there.
   process.kill(process.pid, sig);
@@ -192,20 +199,27 @@ export function runCommand(line: string, opts: RunOptions): Promise<CommandResul
         }
       }
     };
-    const killAll = () => {
-      if (sid === undefined) return;
+    const killAll = (): Proc[] => {
+      if (sid === undefined) return [];
       followChildren();
+      const sent: Proc[] = [];
       // Once the pipes are at EOF no one holds them: looking for holders costs a walk of every fd.
       const candidates = [...findLeftovers(sid, open > 0 ? links : []), ...seen.values()];
       for (const p of candidates) {
         if (p.pid === sid || killed.has(p.pid)) continue;
-        if (killProc(p)) killed.set(p.pid, p);
+        if (killProc(p)) {
+          killed.set(p.pid, p);
+          sent.push(p);
+        }
       }
+      const leader = procStat(sid);
       try {
         process.kill(-sid, 'SIGKILL');
+        if (leader) sent.push(leader);
       } catch {
         // the group is empty
       }
+      return sent;
     };
     const self: Active = { killAll };
     track(self);
