@@ -204,6 +204,36 @@ function checkModified(
 ): void {
   const root = rootPrefix(o.root);
   const encodedRoot = encodePath(root);
+  // The changed regular files below the root, read twice (two queries) so that no map of all
+  // of them is held: 200k changed files must not make a map of 200k paths.
+  const changedFiles = function* () {
+    for (const it of ctx.sessionItems('file', { changed: true })) {
+      if (it.error || it.attributes.type !== 'file' || typeof it.attributes.sha256 !== 'string') continue;
+      const p = packagePathOfKey(it.key, encodedRoot);
+      if (p !== undefined) yield [p, it.attributes.sha256] as const;
+    }
+  };
+  // First the directories they are in (as many as there are directories, at most).
+  const changedDirs = new Set<string>();
+  for (const [p] of changedFiles()) changedDirs.add(dirOf(p));
+  // Who lists a path in those directories: every installed package's list, read only when a
+  // file changed.
+  const owners = new Map<string, { e: StatusEntry; listed: string }[]>();
+  if (changedDirs.size) {
+    for (const e of entries) {
+      if (!isInstalled(e.status) || operated.has(e)) continue;
+      let list: Buffer | undefined;
+      try {
+        list = readInfo(o.admindir, e, 'list');
+      } catch {
+        continue;
+      }
+      for (const p of list ? parseList(list) : []) {
+        const c = canonicalPath(encodePath(p), aliases);
+        if (changedDirs.has(dirOf(c))) (owners.get(c) ?? owners.set(c, []).get(c)!).push({ e, listed: p.toString('latin1') });
+      }
+    }
+  }
   // Files found modified before (carried on below unless they changed again).
   const carriedPaths = new Set<string>();
   for (const pm of prevModified.values()) {
@@ -212,24 +242,10 @@ function checkModified(
       if (sp >= 0) carriedPaths.add(line.slice(sp + 1));
     }
   }
-  // The packages that may own a changed file, and the directories their lists have files in,
-  // read once at the first changed regular file: a changed file in a directory no list names
-  // cannot be a package's, and is not kept (200k changed files outside the packages' directories
-  // must not make a map of 200k paths).
-  let dirs: Map<string, number[]> | undefined;
-  const candidates: StatusEntry[] = [];
-  // Path → sha256 of each changed regular file that may be a package's.
+  // Path → sha256 of each changed regular file that a package lists or that was found
+  // modified before.
   const changed = new Map<string, string>();
-  for (const it of ctx.sessionItems('file', { changed: true })) {
-    if (it.error || it.attributes.type !== 'file' || typeof it.attributes.sha256 !== 'string') continue;
-    const p = packagePathOfKey(it.key, encodedRoot);
-    if (p === undefined) continue;
-    if (!dirs) {
-      for (const e of entries) if (isInstalled(e.status) && !operated.has(e)) candidates.push(e);
-      dirs = listedDirs(o, candidates, aliases);
-    }
-    if (dirs.has(dirOf(p)) || carriedPaths.has(p)) changed.set(p, it.attributes.sha256);
-  }
+  if (owners.size || carriedPaths.size) for (const [p, sha] of changedFiles()) if (owners.has(p) || carriedPaths.has(p)) changed.set(p, sha);
   const lines = new Map<StatusEntry, string[]>();
   // Carried: files that were found modified before and did not change again.
   for (const [e, pm] of prevModified) {
@@ -239,25 +255,7 @@ function checkModified(
       (lines.get(e) ?? lines.set(e, []).get(e)!).push(line);
     }
   }
-  if (changed.size && dirs) {
-    // Who lists the changed files: the lists of the packages with a file in a changed file's
-    // directory, read again now, in status order.
-    const wanted = new Set<number>();
-    for (const p of changed.keys()) for (const i of dirs.get(dirOf(p)) ?? []) wanted.add(i);
-    const owners = new Map<string, { e: StatusEntry; listed: string }[]>();
-    for (const [i, e] of candidates.entries()) {
-      if (!wanted.has(i)) continue;
-      let list: Buffer | undefined;
-      try {
-        list = readInfo(o.admindir, e, 'list');
-      } catch {
-        continue;
-      }
-      for (const p of list ? parseList(list) : []) {
-        const c = canonicalPath(encodePath(p), aliases);
-        if (changed.has(c)) (owners.get(c) ?? owners.set(c, []).get(c)!).push({ e, listed: p.toString('latin1') });
-      }
-    }
+  if (changed.size) {
     const md5Cache = new Map<StatusEntry, Map<string, string>>();
     for (const [path, sha256] of changed) {
       const list = owners.get(path);
@@ -301,43 +299,6 @@ function checkModified(
 /** The directory part of a key-encoded path (`''` for a file directly below the root). */
 function dirOf(p: string): string {
   return p.slice(0, Math.max(0, p.lastIndexOf('/')));
-}
-
-/**
- * Directory (key-encoded, aliases resolved, as `dirOf` gives it for the walk's paths) → the
- * indexes in `pkgs` of the packages whose list has an entry in it. A list that cannot be read
- * is left out, as when its owners are looked up. Each distinct directory is encoded once.
- */
-function listedDirs(o: PackagesOptions, pkgs: StatusEntry[], aliases: Aliases): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  const encoded = new Map<string, string>();
-  for (const [i, e] of pkgs.entries()) {
-    let list: Buffer | undefined;
-    try {
-      list = readInfo(o.admindir, e, 'list');
-    } catch {
-      continue;
-    }
-    for (const p of list ? parseList(list) : []) {
-      const slash = p.lastIndexOf(0x2f);
-      let dir: string;
-      if (slash > 0) {
-        // '/' never occurs inside a UTF-8 sequence, so the encoded directory is the encoded
-        // path's up to its last '/'; an alias is the first component, which the directory keeps.
-        const raw = p.toString('latin1', 0, slash);
-        let d = encoded.get(raw);
-        if (d === undefined) encoded.set(raw, (d = canonicalPath(encodePath(p.subarray(0, slash)), aliases)));
-        dir = d;
-      } else {
-        // A top-level entry: an alias (`/bin`) resolves to a path with a directory of its own.
-        dir = dirOf(canonicalPath(encodePath(p), aliases));
-      }
-      const owners = out.get(dir);
-      if (!owners) out.set(dir, [i]);
-      else if (owners[owners.length - 1] !== i) owners.push(i);
-    }
-  }
-  return out;
 }
 
 function packageStateKnown(e: StatusEntry): boolean {
