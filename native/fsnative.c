@@ -428,6 +428,34 @@ typedef struct {
 
 #define HASH_BUF (1 << 20)
 
+/* Every byte of fd into SHA-256 (md: 32 bytes); 0, or the errno of the read (ENOMEM, EIO). */
+static int digest_fd(EVP_MD_CTX *ctx, const EVP_MD *sha, int fd, unsigned char *buf, unsigned char *md) {
+  if (EVP_DigestInit_ex(ctx, sha, NULL) != 1) return ENOMEM;
+  int e = 0;
+  for (;;) {
+    ssize_t r = read(fd, buf, HASH_BUF);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      e = errno;
+      break;
+    }
+    if (r == 0) break;
+    EVP_DigestUpdate(ctx, buf, (size_t)r);
+  }
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx, md, &len) != 1 && e == 0) e = EIO;
+  return e;
+}
+
+/* A 32-byte digest as 64 lowercase hex characters (not NUL-terminated). */
+static void hex_digest(const unsigned char *d, char *text) {
+  static const char hex[] = "0123456789abcdef";
+  for (int k = 0; k < 32; k++) {
+    text[2 * k] = hex[d[k] >> 4];
+    text[2 * k + 1] = hex[d[k] & 15];
+  }
+}
+
 static void hash_execute(napi_env env, void *data) {
   hash_batch *b = data;
   unsigned char *buf = malloc(HASH_BUF);
@@ -436,22 +464,8 @@ static void hash_execute(napi_env env, void *data) {
   for (uint32_t i = 0; i < b->n; i++) {
     int fd = b->fds[i];
     int e = 0;
-    if (buf == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, sha, NULL) != 1) {
-      e = ENOMEM;
-    } else {
-      for (;;) {
-        ssize_t r = read(fd, buf, HASH_BUF);
-        if (r < 0) {
-          if (errno == EINTR) continue;
-          e = errno;
-          break;
-        }
-        if (r == 0) break;
-        EVP_DigestUpdate(ctx, buf, (size_t)r);
-      }
-      unsigned int len = 0;
-      if (EVP_DigestFinal_ex(ctx, b->md + 32 * (size_t)i, &len) != 1 && e == 0) e = EIO;
-    }
+    if (buf == NULL || ctx == NULL) e = ENOMEM;
+    else e = digest_fd(ctx, sha, fd, buf, b->md + 32 * (size_t)i);
     b->err[i] = e;
     close(fd);
   }
@@ -462,7 +476,6 @@ static void hash_execute(napi_env env, void *data) {
 static void hash_complete(napi_env env, napi_status status, void *data) {
   hash_batch *b = data;
   napi_value arr;
-  static const char hex[] = "0123456789abcdef";
   if (napi_create_array_with_length(env, b->n, &arr) == napi_ok) {
     char text[64];
     for (uint32_t i = 0; i < b->n; i++) {
@@ -472,11 +485,7 @@ static void hash_complete(napi_env env, napi_status status, void *data) {
       } else if (b->err[i] != 0) {
         v = num(env, -b->err[i]);
       } else {
-        const unsigned char *d = b->md + 32 * (size_t)i;
-        for (int k = 0; k < 32; k++) {
-          text[2 * k] = hex[d[k] >> 4];
-          text[2 * k + 1] = hex[d[k] & 15];
-        }
+        hex_digest(b->md + 32 * (size_t)i, text);
         napi_create_string_latin1(env, text, 64, &v);
       }
       napi_set_element(env, arr, i, v);
@@ -690,23 +699,7 @@ static void at_execute(napi_env env, void *data) {
       b->xattrs[i] = read_xattr_blob(fd, NULL, list, value);
       info[2] = (int)read_flags(fd);
     }
-    int e = 0;
-    if (EVP_DigestInit_ex(ctx, sha, NULL) != 1) {
-      e = ENOMEM;
-    } else {
-      for (;;) {
-        ssize_t r = read(fd, buf, HASH_BUF);
-        if (r < 0) {
-          if (errno == EINTR) continue;
-          e = errno;
-          break;
-        }
-        if (r == 0) break;
-        EVP_DigestUpdate(ctx, buf, (size_t)r);
-      }
-      unsigned int len = 0;
-      if (EVP_DigestFinal_ex(ctx, b->md + 32 * (size_t)i, &len) != 1 && e == 0) e = EIO;
-    }
+    int e = digest_fd(ctx, sha, fd, buf, b->md + 32 * (size_t)i);
     info[0] = e == 0 ? HK_OK : HK_READ;
     info[1] = e;
     close(fd);
@@ -762,7 +755,6 @@ static napi_value xattr_blob_value(napi_env env, const char *blob) {
 
 static void at_complete(napi_env env, napi_status status, void *data) {
   at_batch *b = data;
-  static const char hex[] = "0123456789abcdef";
   napi_value out, shas, xattrs, infoBuf, info;
   void *infoData;
   int ok = napi_create_array_with_length(env, 3, &out) == napi_ok
@@ -784,11 +776,7 @@ static void at_complete(napi_env env, napi_status status, void *data) {
     for (uint32_t i = 0; i < b->n && ok; i++) {
       napi_value v = null;
       if (b->info[3 * i] == HK_OK) {
-        const unsigned char *d = b->md + 32 * (size_t)i;
-        for (int k = 0; k < 32; k++) {
-          text[2 * k] = hex[d[k] >> 4];
-          text[2 * k + 1] = hex[d[k] & 15];
-        }
+        hex_digest(b->md + 32 * (size_t)i, text);
         ok = napi_create_string_latin1(env, text, 64, &v) == napi_ok;
       }
       if (ok) ok = napi_set_element(env, shas, i, v) == napi_ok;
